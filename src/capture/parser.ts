@@ -1,5 +1,4 @@
 import type { CaptureError } from './errors.js';
-import type { RecordSink } from './record.js';
 
 /** The capture formats flowdoc reads (gzip is a wrapper around either, reported separately). */
 export type CaptureFormat = 'pcap' | 'pcapng';

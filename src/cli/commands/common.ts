@@ -1,0 +1,35 @@
+import { stat } from 'node:fs/promises';
+import { type Io, UsageError } from '../io.js';
+
+/** Checks a --format value against the ones a command offers. */
+export function parseFormat<T extends string>(value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UsageError(`unknown --format '${value}' (choose ${allowed.join(', ')})`);
+}
+
+/** Size of a regular file, for progress; null for stdin or anything unstatable. */
+export async function fileSize(file: string): Promise<number | null> {
+  if (file === '-') return null;
+  try {
+    const s = await stat(file);
+    return s.isFile() ? s.size : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Reading binary capture data from an interactive terminal is never what the user meant. */
+export function readStdinGuard(file: string, io: Io): void {
+  if (file === '-' && io.stdin.isTTY) {
+    throw new UsageError('standard input is a terminal: pipe a capture in (e.g. tcpdump -w - | flowdoc info -) or name a file');
+  }
+}
+
+/** Parses a number option (seconds, counts) with a clear message. */
+export function parseNumber(value: string, name: string, { min = -Infinity, integer = false } = {}): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`${name} must be ${integer ? 'a whole number' : 'a number'}${min > -Infinity ? ` ≥ ${min}` : ''}, not '${value}'`);
+  }
+  return n;
+}

@@ -1,0 +1,60 @@
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
+
+/**
+ * Everything the CLI writes goes through one Io: results to stdout (or --out), progress and
+ * messages to stderr. Tests pass their own to capture output in the same process.
+ */
+export interface Io {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  /** True when stderr is a terminal: only then is progress drawn. */
+  stderrIsTty: boolean;
+  /** True when stdout is a terminal: colour is allowed only then (and never with NO_COLOR). */
+  stdoutIsTty: boolean;
+  env: NodeJS.ProcessEnv;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+}
+
+export function processIo(): Io {
+  return {
+    stdout: (t) => { process.stdout.write(t); },
+    stderr: (t) => { process.stderr.write(t); },
+    stderrIsTty: Boolean(process.stderr.isTTY),
+    stdoutIsTty: Boolean(process.stdout.isTTY),
+    env: process.env,
+    stdin: process.stdin,
+  };
+}
+
+/** Colour only on a terminal, and never when NO_COLOR is set (no-color.org). */
+export function useColour(io: Io): boolean {
+  return io.stdoutIsTty && !('NO_COLOR' in io.env && io.env.NO_COLOR !== undefined) && io.env.TERM !== 'dumb';
+}
+
+/** A user error: printed as one line, exit code 2. Never shown with a stack trace. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/**
+ * Writes a result to --out FILE (never overwriting an existing file without --force, and never
+ * anywhere but the path given) or to stdout.
+ */
+export function writeResult(io: Io, text: string, out: string | undefined, force: boolean): void {
+  if (!out || out === '-') {
+    io.stdout(text);
+    return;
+  }
+  if (existsSync(out) && !force) throw new UsageError(`${out} already exists (use --force to overwrite it)`);
+  let fd: number;
+  try {
+    fd = openSync(out, force ? 'w' : 'wx');
+  } catch (err) {
+    throw new UsageError(`cannot write ${out}: ${(err as Error).message.replace(/^[A-Z]+: /, '')}`);
+  }
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
