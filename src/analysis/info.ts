@@ -2,7 +2,7 @@ import { readCapture, type CaptureSummary, type ReadOptions } from '../capture/i
 import type { CaptureRecord } from '../capture/index.js';
 import { DECODE_STATUS_NAMES, DecodeStatus, IpProtocol, PacketDecoder } from '../decode/index.js';
 import { linkTypeName } from '../decode/index.js';
-import { isoWithPrecision } from './time.js';
+import { isoWithPrecision } from '../shared/time.js';
 
 /** What `flowdoc info` reports about one capture, like capinfos. JSON-serializable. */
 export interface CaptureInfo {

@@ -1,5 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { registerAnalyze } from './commands/analyze.js';
+import { registerFlows } from './commands/flows.js';
 import { registerInfo } from './commands/info.js';
 import { type Io, UsageError, processIo } from './io.js';
 
@@ -33,6 +35,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       writeOut: (s) => io.stdout(s),
       writeErr: (s) => io.stderr(s),
     });
+  registerAnalyze(program, io, setExit);
+  registerFlows(program, io, setExit);
   registerInfo(program, io, setExit);
 
   try {

@@ -33,3 +33,10 @@ export function parseNumber(value: string, name: string, { min = -Infinity, inte
   }
   return n;
 }
+
+/** The one-line message for a capture that could not be read to the end. */
+export function captureErrorLine(e: { code: string; message: string; offset: number; frame: number }, file: string, packets: number): string {
+  const where = e.code === 'io' || e.code === 'empty' ? '' : ` (byte offset ${e.offset}, frame ${e.frame})`;
+  const kept = e.code === 'io' || e.code === 'empty' || e.code === 'not-a-capture' ? '' : `; the ${packets} packets before it are analysed`;
+  return `flowdoc: ${file}: ${e.message}${where}${kept}\n`;
+}

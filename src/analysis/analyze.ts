@@ -1,0 +1,145 @@
+import { readFileSync } from 'node:fs';
+import type { ReadOptions } from '../capture/index.js';
+import { linkTypeName } from '../decode/index.js';
+import { Detector, type Destination, type Incident, type IncidentKind } from '../detect/index.js';
+import type { Connection } from '../flows/index.js';
+import { isoWithPrecision } from '../shared/time.js';
+import { runFlows, type FlowRunSummary } from './flows.js';
+
+/** The idle threshold's default: a request after 10 s or more of silence can be a stale reuse. */
+export const DEFAULT_IDLE_THRESHOLD_SECONDS = 10;
+
+export interface AnalyzeOptions extends ReadOptions {
+  /** Seconds of silence before a request that make a stale-reuse incident possible (default 10). */
+  idleThresholdSeconds?: number;
+  /** Live connections kept at most before the longest-idle are evicted (default 1,000,000). */
+  maxConnections?: number;
+  /** Seconds a closed connection lingers for late packets before it is handed on (default 10). */
+  lingerSeconds?: number;
+  /** Called for every finished connection (the `flows` command streams them). */
+  onConnection?: (c: Connection) => void;
+}
+
+export interface CaptureDescription {
+  file: string;
+  format: 'pcap' | 'pcapng' | null;
+  gzip: boolean;
+  packets: number;
+  linkTypes: number[];
+  linkTypeNames: string[];
+  precision: number;
+  first: string | null;
+  last: string | null;
+  durationSeconds: number | null;
+  /** Reading stopped here; everything before it is analysed. */
+  error: { code: string; message: string; offset: number; frame: number } | null;
+}
+
+export interface AnalysisSummary {
+  connections: number;
+  tcpSegments: number;
+  /** Packets that were not TCP (or non-first fragments), and TCP packets with damaged headers. */
+  notTcp: number;
+  damagedTcp: number;
+  /** Connections evicted because the table was full (their later packets start new, partial connections). */
+  evicted: number;
+  peakLiveConnections: number;
+  duplicatesSkipped: number;
+  incidents: number;
+  incidentsByKind: Partial<Record<IncidentKind, number>>;
+}
+
+export interface AnalysisResult {
+  tool: { name: 'flowdoc'; version: string };
+  capture: CaptureDescription;
+  options: { idleThresholdSeconds: number; maxConnections: number; lingerSeconds: number };
+  summary: AnalysisSummary;
+  incidents: Incident[];
+  destinations: Destination[];
+  /** Things the reader should know (evictions, time going backwards, a read error …). */
+  warnings: string[];
+}
+
+export function flowdocVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * The whole packet-side analysis in one streaming pass: capture → decode → connections →
+ * incidents and destinations. Never throws for bad input: a read error is in `capture.error`
+ * and everything read before it is analysed.
+ */
+export async function analyzeCapture(file: string, options: AnalyzeOptions = {}): Promise<AnalysisResult> {
+  const idleThresholdSeconds = options.idleThresholdSeconds ?? DEFAULT_IDLE_THRESHOLD_SECONDS;
+  const maxConnections = options.maxConnections ?? 1_000_000;
+  const lingerSeconds = options.lingerSeconds ?? 10;
+  let first = Infinity, last = -Infinity;
+  const detector = new Detector({ idleThresholdSeconds, precision: 6 });
+  const run = await runFlows(file, (c) => {
+    if (c.firstMicros < first) first = c.firstMicros;
+    if (c.lastMicros > last) last = c.lastMicros;
+    detector.onConnection(c);
+    options.onConnection?.(c);
+  }, {
+    ...options,
+    table: { idleThresholdMicros: idleThresholdSeconds * 1e6, maxConnections, lingerMicros: lingerSeconds * 1e6 },
+  });
+  const { incidents, destinations } = detector.finish();
+  const byKind: Partial<Record<IncidentKind, number>> = {};
+  for (const i of incidents) byKind[i.kind] = (byKind[i.kind] ?? 0) + 1;
+  return {
+    tool: { name: 'flowdoc', version: flowdocVersion() },
+    capture: describeCapture(run, first, last),
+    options: { idleThresholdSeconds, maxConnections, lingerSeconds },
+    summary: {
+      connections: run.table.connections,
+      tcpSegments: run.tcpSegments,
+      notTcp: run.notTcp,
+      damagedTcp: run.damagedTcp,
+      evicted: run.table.evicted,
+      peakLiveConnections: run.table.peakLive,
+      duplicatesSkipped: run.table.duplicatesSkipped,
+      incidents: incidents.length,
+      incidentsByKind: byKind,
+    },
+    incidents,
+    destinations,
+    warnings: warnings(run),
+  };
+}
+
+function describeCapture(run: FlowRunSummary, first: number, last: number): CaptureDescription {
+  const c = run.capture;
+  const have = first !== Infinity;
+  return {
+    file: c.file,
+    format: c.format,
+    gzip: c.gzip,
+    packets: c.packets,
+    linkTypes: c.linkTypes,
+    linkTypeNames: c.linkTypes.map(linkTypeName),
+    precision: c.precision,
+    // Times of the TCP connections (what the analysis covers), at µs: evidence times are µs.
+    first: have ? isoWithPrecision(first, 0, 6) : null,
+    last: have ? isoWithPrecision(last, 0, 6) : null,
+    durationSeconds: have ? (last - first) / 1e6 : null,
+    error: c.error ? c.error.toJSON() : null,
+  };
+}
+
+function warnings(run: FlowRunSummary): string[] {
+  const w: string[] = [];
+  if (run.capture.error) {
+    const e = run.capture.error;
+    w.push(`the capture could not be read to the end: ${e.detail} (byte offset ${e.offset}, frame ${e.frame}); the ${run.packets} packets before it are analysed`);
+  }
+  if (run.table.evicted > 0) w.push(`${run.table.evicted} connections were evicted because more than the maximum were open at once (--max-connections); their later packets start new, partial connections`);
+  if (run.timeReversals > 0) w.push(`${run.timeReversals} packets are earlier than the packet before them; idle gaps around them may be off`);
+  if (run.damagedTcp > 0) w.push(`${run.damagedTcp} TCP packets had damaged or truncated headers and were skipped`);
+  if (run.table.duplicatesSkipped > 0) w.push(`${run.table.duplicatesSkipped} duplicate packets (the same packet seen on two interfaces of an -i any capture) were skipped`);
+  return w;
+}

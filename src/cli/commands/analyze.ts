@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { analyzeCapture, DEFAULT_IDLE_THRESHOLD_SECONDS } from '../../analysis/analyze.js';
+import { renderAnalysisTable } from '../../report/index.js';
+import { type Io, useColour, writeResult } from '../io.js';
+import { Progress } from '../progress.js';
+import { captureErrorLine, fileSize, parseFormat, parseNumber, readStdinGuard } from './common.js';
+
+interface AnalyzeCliOptions {
+  format: string;
+  idleThreshold: string;
+  maxConnections: string;
+  out?: string;
+  force?: boolean;
+  failOn: string;
+}
+
+export function registerAnalyze(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('analyze')
+    .description('find requests sent on connections the network had already forgotten, tell who reset them, and bracket the idle timeout')
+    .argument('<capture>', 'pcap / pcapng file (gzip too); - for standard input')
+    .option('-f, --format <format>', 'table | json', 'table')
+    .option('--idle-threshold <seconds>', 'silence before a request that makes a stale-reuse incident possible', String(DEFAULT_IDLE_THRESHOLD_SECONDS))
+    .option('--max-connections <n>', 'live connections kept at most (the longest-idle are evicted past it)', '1000000')
+    .option('--fail-on <what>', 'exit 1 when incidents are found (incidents), or never (none)', 'incidents')
+    .option('-o, --out <file>', 'write the report to FILE instead of standard output')
+    .option('--force', 'overwrite --out FILE if it exists')
+    .action(async (file: string, opts: AnalyzeCliOptions) => {
+      const format = parseFormat(opts.format, ['table', 'json']);
+      const failOn = parseFormat(opts.failOn, ['incidents', 'none']);
+      const idleThresholdSeconds = parseNumber(opts.idleThreshold, '--idle-threshold', { min: 0 });
+      const maxConnections = parseNumber(opts.maxConnections, '--max-connections', { min: 1, integer: true });
+      readStdinGuard(file, io);
+      const progress = new Progress(io, file, await fileSize(file));
+      const result = await analyzeCapture(file, { stdin: io.stdin, idleThresholdSeconds, maxConnections, onProgress: (n) => progress.update(n) });
+      progress.done();
+      const notCapture = result.capture.format === null;
+      if (!notCapture || format === 'json') {
+        const text = format === 'json' ? JSON.stringify(result, null, 2) + '\n' : renderAnalysisTable(result, useColour(io) && !opts.out);
+        writeResult(io, text, opts.out, Boolean(opts.force));
+      }
+      if (result.capture.error) {
+        io.stderr(captureErrorLine(result.capture.error, file, result.capture.packets));
+        setExit(2);
+      } else if (result.incidents.length > 0 && failOn === 'incidents') {
+        setExit(1);
+      }
+    });
+}

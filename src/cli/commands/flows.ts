@@ -1,0 +1,82 @@
+import type { Command } from 'commander';
+import { analyzeCapture } from '../../analysis/analyze.js';
+import type { Connection, ConnState } from '../../flows/index.js';
+import { renderFlowsTable } from '../../report/index.js';
+import { type Io, UsageError, useColour, writeResult } from '../io.js';
+import { Progress } from '../progress.js';
+import { captureErrorLine, fileSize, parseFormat, parseNumber, readStdinGuard } from './common.js';
+
+const STATES: readonly ConnState[] = ['S0', 'S1', 'SF', 'REJ', 'S2', 'S3', 'RSTO', 'RSTR', 'RSTOS0', 'RSTRH', 'SH', 'SHR', 'OTH'];
+
+interface FlowsOptions {
+  format: string;
+  host?: string;
+  port?: string;
+  state?: string;
+  minIdle?: string;
+  idleThreshold: string;
+  out?: string;
+  force?: boolean;
+}
+
+export function registerFlows(program: Command, io: Io, setExit: (code: number) => void): void {
+  program
+    .command('flows')
+    .description('one row per TCP connection, like Zeek\'s conn.log: state, history, packets, bytes, idle, keepalive, RST/FIN')
+    .argument('<capture>', 'pcap / pcapng file (gzip too); - for standard input')
+    .option('-f, --format <format>', 'table | json | ndjson', 'table')
+    .option('--host <ip>', 'only connections with this address on either side')
+    .option('--port <port>', 'only connections with this port on either side')
+    .option('--state <states>', `only these states, comma-separated (${STATES.join(' ')})`)
+    .option('--min-idle <seconds>', 'only connections whose longest idle gap is at least this long')
+    .option('--idle-threshold <seconds>', 'record idle gaps at least this long', '10')
+    .option('-o, --out <file>', 'write the result to FILE instead of standard output')
+    .option('--force', 'overwrite --out FILE if it exists')
+    .action(async (file: string, opts: FlowsOptions) => {
+      const format = parseFormat(opts.format, ['table', 'json', 'ndjson']);
+      const keep = connectionFilter(opts);
+      readStdinGuard(file, io);
+      const idleThresholdSeconds = parseNumber(opts.idleThreshold, '--idle-threshold', { min: 0 });
+      const progress = new Progress(io, file, await fileSize(file));
+      const kept: Connection[] = [];
+      const streaming = format === 'ndjson' && !opts.out;
+      const result = await analyzeCapture(file, {
+        stdin: io.stdin,
+        idleThresholdSeconds,
+        onProgress: (n) => progress.update(n),
+        onConnection: (c) => {
+          if (!keep(c)) return;
+          if (streaming) io.stdout(JSON.stringify(c) + '\n');
+          else kept.push(c);
+        },
+      });
+      progress.done();
+      kept.sort((a, b) => a.id - b.id);
+      if (!streaming) {
+        const text = format === 'json'
+          ? JSON.stringify({ capture: result.capture, summary: result.summary, connections: kept, warnings: result.warnings }, null, 2) + '\n'
+          : format === 'ndjson' ? kept.map((c) => JSON.stringify(c)).join('\n') + (kept.length ? '\n' : '')
+          : renderFlowsTable(kept, useColour(io) && !opts.out);
+        writeResult(io, text, opts.out, Boolean(opts.force));
+      }
+      if (result.capture.error) {
+        io.stderr(captureErrorLine(result.capture.error, file, result.capture.packets));
+        setExit(2);
+      }
+    });
+}
+
+function connectionFilter(opts: FlowsOptions): (c: Connection) => boolean {
+  const host = opts.host;
+  const port = opts.port !== undefined ? parseNumber(opts.port, '--port', { min: 0, integer: true }) : null;
+  const states = opts.state ? opts.state.split(',').map((s) => s.trim().toUpperCase()) : null;
+  if (states) for (const s of states) if (!STATES.includes(s as ConnState)) throw new UsageError(`unknown --state '${s}' (choose from ${STATES.join(' ')})`);
+  const minIdle = opts.minIdle !== undefined ? parseNumber(opts.minIdle, '--min-idle', { min: 0 }) : null;
+  const hostOf = (ep: string) => { const h = ep.slice(0, ep.lastIndexOf(':')); return h.startsWith('[') ? h.slice(1, -1) : h; };
+  const portOf = (ep: string) => Number(ep.slice(ep.lastIndexOf(':') + 1));
+  return (c) =>
+    (host === undefined || hostOf(c.client) === host || hostOf(c.server) === host) &&
+    (port === null || portOf(c.client) === port || portOf(c.server) === port) &&
+    (states === null || states.includes(c.state)) &&
+    (minIdle === null || c.maxIdleSeconds >= minIdle);
+}

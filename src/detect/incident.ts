@@ -1,0 +1,122 @@
+/** What flowdoc found: incidents (failed requests with their cause) and per-destination verdicts. */
+
+export type IncidentKind = 'stale-reuse-rst' | 'stale-reuse-timeout' | 'reuse-after-fin' | 'reset-in-flight';
+
+export const INCIDENT_KIND_MEANINGS: Readonly<Record<IncidentKind, string>> = {
+  'stale-reuse-rst': 'a request sent on a connection idle past a middlebox timeout was answered with an RST (no FIN before it)',
+  'stale-reuse-timeout': 'a request sent on a connection idle past a middlebox timeout was never answered (silently dropped: retransmissions, then the client gave up)',
+  'reuse-after-fin': 'the server had closed the idle connection (FIN) and the client sent a request on it anyway (keep-alive race): the server reset it',
+  'reset-in-flight': 'the server side reset the connection while a request was outstanding (not after idle)',
+};
+
+export type RstOrigin = 'server' | 'middlebox' | 'unknown';
+
+export interface RstEvidence {
+  readonly frame: number;
+  /** ISO-8601 UTC time of the RST. */
+  readonly time: string;
+  /** `ip:port` the RST came from (the server's address, even when a middlebox forged it). */
+  readonly from: string;
+  readonly ttl: number;
+  /** The server's usual TTL (its non-RST packets on this connection, else on its other connections); null when never seen. */
+  readonly serverTtl: number | null;
+  readonly origin: RstOrigin;
+  /** Hops between the capture point and the RST's sender, and the server, inferred from TTLs (null when unknown). */
+  readonly rstHops: number | null;
+  readonly serverHops: number | null;
+  /** One sentence: why flowdoc thinks so. */
+  readonly reason: string;
+}
+
+export interface RequestEvidence {
+  readonly frame: number;
+  readonly time: string;
+  /** 'http' with method/path/…, 'tls' (encrypted application data, SNI when the ClientHello was seen), or 'data' (unrecognised payload). */
+  readonly protocol: 'http' | 'tls' | 'data';
+  readonly method?: string;
+  readonly path?: string;
+  readonly host?: string;
+  readonly requestId?: string;
+  readonly userAgent?: string;
+  readonly sni?: string;
+}
+
+export interface Incident {
+  readonly kind: IncidentKind;
+  /** Id of the connection (as in `flowdoc flows`). */
+  readonly connection: number;
+  readonly client: string;
+  readonly server: string;
+  /** Silence before the request, in seconds (null for reset-in-flight when no gap applies). */
+  readonly idleSeconds: number | null;
+  /** Longest silence between two packets within it (smaller than idleSeconds only when keepalive probes were sent). */
+  readonly maxPacketGapSeconds: number | null;
+  /** Keepalive probes sent during the idle gap by each side: none from both ⇒ keepalive was off. */
+  readonly keepaliveProbes: { readonly client: number; readonly server: number };
+  /** Key frames, 1-based as Wireshark numbers them. */
+  readonly frames: {
+    /** Last packet before the idle gap. */
+    readonly lastBeforeIdle: number | null;
+    /** The request sent after the gap. */
+    readonly request: number | null;
+    readonly rst: number | null;
+    /** For reuse-after-fin: the server's FIN that came before the request. */
+    readonly serverFin?: number;
+    /** For stale-reuse-timeout: the last retransmission of the request seen. */
+    readonly lastRetransmission?: number;
+  };
+  readonly times: { readonly lastBeforeIdle: string | null; readonly request: string | null; readonly rst: string | null };
+  /** Retransmissions of the request (stale-reuse-timeout). */
+  readonly retransmissions: number;
+  /** How the attempt ended for stale-reuse-timeout: the client's RST or FIN, or the capture ended first. */
+  readonly gaveUp?: 'client-rst' | 'client-fin' | 'capture-end';
+  readonly request: RequestEvidence | null;
+  readonly rst: RstEvidence | null;
+  /** A Wireshark display filter isolating the evidence (use with `tshark -r FILE -Y '…'`). */
+  readonly displayFilter: string;
+  /** Connection history letters, for reference (see HISTORY_LETTERS). */
+  readonly history: string;
+  /** One sentence a person can read. */
+  readonly summary: string;
+}
+
+export interface TimeoutBracket {
+  /** Longest idle after which the connection still worked (null: none seen). */
+  readonly survivedSeconds: number | null;
+  readonly survivedFrame: number | null;
+  /** Shortest idle that ended in a stale-reuse incident. */
+  readonly failedSeconds: number | null;
+  readonly failedFrame: number | null;
+  /** Whether the two are consistent with a single idle timer (survived < failed). */
+  readonly consistent: boolean;
+  /** Known defaults that fall inside the bracket: hints, never facts. */
+  readonly candidates: readonly { readonly name: string; readonly seconds: number; readonly note: string }[];
+  /** Measured on packet gaps (the box counts keepalives as activity) or on data silence (it ignored them). */
+  readonly measure: 'packet-gap' | 'data-idle';
+  readonly text: string;
+}
+
+export interface KeepaliveVerdict {
+  /** Connections to this destination whose client or server sent keepalive probes. */
+  readonly connectionsWithProbes: number;
+  readonly connectionsWithoutProbes: number;
+  /** Longest idle gap on a connection without probes. */
+  readonly maxIdleWithoutProbesSeconds: number;
+  /** Observed keepalive idle time / interval (shortest seen), when probes were sent. */
+  readonly probeIdleSeconds: number | null;
+  readonly probeIntervalSeconds: number | null;
+  readonly text: string;
+}
+
+export interface Destination {
+  /** `ip:port` of the server side. */
+  readonly server: string;
+  readonly connections: number;
+  readonly incidents: number;
+  readonly incidentsByKind: Readonly<Partial<Record<IncidentKind, number>>>;
+  /** Most common TTL of the server's packets across its connections. */
+  readonly serverTtl: number | null;
+  readonly keepalive: KeepaliveVerdict;
+  /** The idle timeout of whatever forgot the connections, bracketed from the evidence (null without incidents or survivals). */
+  readonly idleTimeout: TimeoutBracket | null;
+}

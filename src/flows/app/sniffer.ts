@@ -1,0 +1,155 @@
+import type { AppMessage } from '../connection.js';
+import { findHeadEnd, looksLikeRequest, looksLikeResponse, parseHead, type HttpHead } from './http.js';
+import { TlsContentType, clientHelloSni, tlsRecordLength, tlsRecordType } from './tls.js';
+
+/**
+ * A head (HTTP) or ClientHello split over segments is collected up to this many bytes; past it,
+ * what was collected is parsed as far as it goes. Bounds memory against headers that never end.
+ */
+export const MAX_PENDING_HEAD = 16 * 1024;
+
+type Emit = (m: AppMessage) => void;
+
+/** Per-direction parsing state. */
+class Direction {
+  /** Bytes of a head that started in an earlier segment (a deliberate copy: it outlives the record). */
+  pending: Uint8Array | null = null;
+  pendingLen = 0;
+  pendingFrame = 0;
+  pendingMicros = 0;
+  pendingKind: 'http' | 'tls' = 'http';
+  /** Body bytes still to skip before the next message; -1 when the body length is unknown. */
+  bodyRemaining = 0;
+  /** TLS record bytes still to skip. */
+  tlsRemaining = 0;
+}
+
+/**
+ * Recognises HTTP/1.x requests and responses and TLS ClientHello / application data on the
+ * in-order payload of one connection. It is fed only new, in-order segments (never
+ * retransmissions), so a request retransmitted after an idle gap is reported once.
+ */
+export class AppSniffer {
+  private readonly client = new Direction();
+  private readonly server = new Direction();
+  /** Whether the last message reported came from the client (to report TLS data once per turn). */
+  private lastTlsDataFromClient: boolean | null = null;
+
+  onPayload(fromClient: boolean, b: Uint8Array, start: number, len: number, frame: number, micros: number, emit: Emit): void {
+    const d = fromClient ? this.client : this.server;
+    let o = start;
+    const end = start + len;
+    if (d.pending) {
+      o = this.continuePending(d, fromClient, b, o, end, emit);
+      if (o < 0) return;
+    }
+    while (o < end) {
+      if (d.bodyRemaining > 0) {
+        const skip = Math.min(d.bodyRemaining, end - o);
+        d.bodyRemaining -= skip;
+        o += skip;
+        continue;
+      }
+      if (d.tlsRemaining > 0) {
+        const skip = Math.min(d.tlsRemaining, end - o);
+        d.tlsRemaining -= skip;
+        o += skip;
+        continue;
+      }
+      const isHttp = fromClient ? looksLikeRequest(b, o, end) : looksLikeResponse(b, o, end);
+      if (isHttp) {
+        d.bodyRemaining = 0;
+        const headEnd = findHeadEnd(b, o, end);
+        if (headEnd < 0) {
+          this.startPending(d, 'http', b, o, end, frame, micros);
+          return;
+        }
+        this.emitHttp(d, parseHead(b, o, headEnd), frame, micros, emit);
+        o = headEnd;
+        continue;
+      }
+      const tlsType = tlsRecordType(b, o, end);
+      if (tlsType >= 0) {
+        d.bodyRemaining = 0;
+        const recLen = tlsRecordLength(b, o, end);
+        if (fromClient && tlsType === TlsContentType.HANDSHAKE && b[o + 5] === 1) {
+          if (o + recLen > end) {
+            this.startPending(d, 'tls', b, o, end, frame, micros);
+            return;
+          }
+          this.emitHello(clientHelloSni(b, o, o + recLen), frame, micros, emit);
+        } else if (tlsType === TlsContentType.APPLICATION_DATA && this.lastTlsDataFromClient !== fromClient) {
+          this.lastTlsDataFromClient = fromClient;
+          if (fromClient) emit({ frame, micros, kind: 'tls-application-data' });
+        }
+        d.tlsRemaining = recLen;
+        continue;
+      }
+      // Neither: a body of unknown length, or a protocol flowdoc does not read. Try again at the next segment.
+      d.bodyRemaining = 0;
+      return;
+    }
+  }
+
+  private startPending(d: Direction, kind: 'http' | 'tls', b: Uint8Array, o: number, end: number, frame: number, micros: number): void {
+    d.pending = new Uint8Array(MAX_PENDING_HEAD);
+    d.pendingLen = 0;
+    d.pendingKind = kind;
+    d.pendingFrame = frame;
+    d.pendingMicros = micros;
+    this.append(d, b, o, end);
+  }
+
+  private append(d: Direction, b: Uint8Array, o: number, end: number): number {
+    const take = Math.min(end - o, MAX_PENDING_HEAD - d.pendingLen);
+    d.pending!.set(b.subarray(o, o + take), d.pendingLen);
+    d.pendingLen += take;
+    return take;
+  }
+
+  /** Returns the offset in the segment where parsing continues, or -1 when the segment was consumed. */
+  private continuePending(d: Direction, fromClient: boolean, b: Uint8Array, o: number, end: number, emit: Emit): number {
+    const before = d.pendingLen;
+    this.append(d, b, o, end);
+    const buf = d.pending!;
+    const full = d.pendingLen >= MAX_PENDING_HEAD;
+    if (d.pendingKind === 'http') {
+      // Search from a little before the join so a \r\n\r\n split across segments is found.
+      const headEnd = findHeadEnd(buf, Math.max(0, before - 3), d.pendingLen);
+      if (headEnd < 0 && !full) return -1;
+      const stop = headEnd < 0 ? d.pendingLen : headEnd;
+      this.emitHttp(d, parseHead(buf, 0, stop), d.pendingFrame, d.pendingMicros, emit);
+      d.pending = null;
+      if (headEnd < 0) { d.bodyRemaining = 0; return -1; } // head too long: resync at the next segment
+      const consumedFromSegment = headEnd - before;
+      return o + consumedFromSegment;
+    }
+    const recLen = tlsRecordLength(buf, 0, d.pendingLen);
+    if (recLen > d.pendingLen && !full) return -1;
+    this.emitHello(clientHelloSni(buf, 0, Math.min(recLen, d.pendingLen)), d.pendingFrame, d.pendingMicros, emit);
+    d.pending = null;
+    void fromClient;
+    if (recLen > d.pendingLen) { d.tlsRemaining = 0; return -1; }
+    return o + (recLen - before);
+  }
+
+  private emitHttp(d: Direction, head: HttpHead | null, frame: number, micros: number, emit: Emit): void {
+    if (!head) return;
+    d.bodyRemaining = typeof head.body === 'number' ? head.body : 0;
+    if (head.kind === 'request') {
+      emit({
+        frame, micros, kind: 'http-request', method: head.method!, path: head.path!,
+        ...(head.host !== undefined && { host: head.host }),
+        ...(head.requestId !== undefined && { requestId: head.requestId }),
+        ...(head.userAgent !== undefined && { userAgent: head.userAgent }),
+      });
+    } else {
+      emit({ frame, micros, kind: 'http-response', status: head.status! });
+    }
+  }
+
+  private emitHello(sni: string | null, frame: number, micros: number, emit: Emit): void {
+    if (sni === null) return;
+    emit({ frame, micros, kind: 'tls-client-hello', ...(sni ? { sni } : {}) });
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * The record flowdoc keeps per TCP connection once it is finished (closed and lingered, evicted,
+ * or still open at the end of the capture). Modelled on Zeek's conn.log: flat, documented,
+ * JSON-serializable, with a history string and a summary state worked out once, at the end.
+ */
+
+/** Zeek's conn_state vocabulary (scripts/base/protocols/conn/main.zeek). */
+export type ConnState = 'S0' | 'S1' | 'SF' | 'REJ' | 'S2' | 'S3' | 'RSTO' | 'RSTR' | 'RSTOS0' | 'RSTRH' | 'SH' | 'SHR' | 'OTH';
+
+export const CONN_STATE_MEANINGS: Readonly<Record<ConnState, string>> = {
+  S0: 'connection attempt seen, no reply',
+  S1: 'established, not terminated',
+  SF: 'normal establishment and termination',
+  REJ: 'connection attempt rejected',
+  S2: 'established, client sent FIN, no FIN from the server',
+  S3: 'established, server sent FIN, no FIN from the client',
+  RSTO: 'established, client aborted (sent RST)',
+  RSTR: 'server side sent RST',
+  RSTOS0: 'client sent SYN then RST, no SYN-ACK seen',
+  RSTRH: 'server sent SYN-ACK then RST, no SYN seen',
+  SH: 'client sent SYN then FIN, no SYN-ACK seen (half open)',
+  SHR: 'server sent SYN-ACK then FIN, no SYN seen',
+  OTH: 'no SYN seen: midstream traffic',
+};
+
+/**
+ * History letters (Zeek's, a subset): upper case = client, lower case = server.
+ * s SYN without ACK · h SYN-ACK · a pure ACK · d payload · f FIN · r RST · t retransmitted payload ·
+ * w zero window · g content gap (previous segment not captured) · k keepalive probe · ^ the roles
+ * were guessed (no SYN seen).
+ * a, d, k appear at most once per direction; f, r, s, h repeat only with a new sequence number;
+ * t, w, g repeat on a log scale (1st, 10th, 100th … occurrence).
+ */
+export const HISTORY_LETTERS: Readonly<Record<string, string>> = {
+  s: 'SYN without ACK', h: 'SYN-ACK', a: 'pure ACK', d: 'packet with payload', f: 'FIN', r: 'RST',
+  t: 'retransmitted payload', w: 'zero window', g: 'content gap (previous segment not captured)',
+  k: 'keepalive probe', '^': 'client/server roles guessed (handshake not captured)',
+};
+
+/** How the client was told from the server. */
+export type RoleSource = 'syn' | 'syn-ack' | 'port-heuristic';
+
+/** Why the connection record was handed on. */
+export type EndReason = 'closed' | 'reset' | 'capture-end' | 'evicted' | 'port-reuse';
+
+/** One named oddity, with the frame where it was seen (Zeek's "weird"). */
+export interface Anomaly {
+  /** Stable code: 'previous-segment-not-captured', 'zero-window', 'data-after-fin', 'data-after-rst', 'syn-on-open-connection', … */
+  readonly code: string;
+  readonly frame: number;
+}
+
+/** A FIN or RST as it was seen. */
+export interface CloseEvent {
+  readonly frame: number;
+  /** µs since the epoch. */
+  readonly micros: number;
+  /** IPv4 TTL / IPv6 hop limit of this packet. */
+  readonly ttl: number;
+  /** IPv4 identification (-1 for IPv6). */
+  readonly ipId: number;
+  /** Whether the segment carried the ACK flag (RSTs to data usually do). */
+  readonly ack: boolean;
+}
+
+/** What one direction of the connection did. */
+export interface EndpointStats {
+  /** `ip:port`, `[v6]:port` for IPv6. */
+  readonly endpoint: string;
+  readonly packets: number;
+  /** TCP payload bytes as the IP length says (counts bytes cut by the snap length too). */
+  readonly payloadBytes: number;
+  /** Segments that re-sent data already sent (Wireshark's tcp.analysis.retransmission, minus keepalives). */
+  readonly retransmissions: number;
+  /** Keepalive probes sent by this side (Wireshark's rule: 0/1 byte, seq = next expected − 1, no SYN/FIN/RST). */
+  readonly keepaliveProbes: number;
+  /** ACKs this side sent in answer to the peer's keepalive probes. */
+  readonly keepaliveAcks: number;
+  /** Segments announcing a zero receive window. */
+  readonly zeroWindows: number;
+  /** Times a segment started beyond the next expected sequence number (data missing from the capture). */
+  readonly segmentsNotCaptured: number;
+  /** Most common TTL / hop limit on this side's non-RST packets (null when it sent only RSTs). */
+  readonly ttl: number | null;
+  /** All distinct TTL / hop-limit values on its non-RST packets, ascending (at most 8 kept). */
+  readonly ttls: readonly number[];
+  readonly firstFin: CloseEvent | null;
+  readonly firstRst: CloseEvent | null;
+  /** Shortest time from the last real packet to this side's first keepalive probe (≈ its TCP_KEEPIDLE). */
+  readonly keepaliveIdleSeconds: number | null;
+  /** Shortest time between two of its consecutive probes (≈ TCP_KEEPINTVL; probes are answered, so usually the idle again). */
+  readonly keepaliveIntervalSeconds: number | null;
+  readonly rsts: number;
+  readonly fins: number;
+}
+
+/**
+ * A stretch with no payload and no SYN/FIN/RST in either direction that lasted at least the idle
+ * threshold. Without keepalive it is simply the gap between two packets; with keepalive probes
+ * (which do not end it) `maxPacketGapSeconds` says how long the link itself was silent.
+ */
+export interface IdleGap {
+  /** Seconds from `fromFrame` to `toFrame`. */
+  readonly seconds: number;
+  /** Longest time between two consecutive packets inside the gap (equals `seconds` without probes). */
+  readonly maxPacketGapSeconds: number;
+  /** Last packet before the gap (not a keepalive). */
+  readonly fromFrame: number;
+  readonly fromMicros: number;
+  /** First packet after it that is not a keepalive probe or keepalive ACK. */
+  readonly toFrame: number;
+  readonly toMicros: number;
+  /** Which side sent the packet that ended the gap. */
+  readonly endedBy: 'client' | 'server';
+  /** Keepalive probes sent during the gap by each side, and the first probe's frame. */
+  readonly clientProbes: number;
+  readonly serverProbes: number;
+  readonly firstProbeFrame: number | null;
+  /** What happened after the gap, until the server sent payload, the connection closed or the next gap. */
+  readonly after: GapAftermath;
+}
+
+/** The facts about the packets after an idle gap that the incident rules need. */
+export interface GapAftermath {
+  /** First client payload segment after the gap (the request sent on the idle connection). */
+  readonly requestFrame: number | null;
+  readonly requestMicros: number | null;
+  /** Retransmissions of client payload after the request, before any server payload. */
+  readonly requestRetransmissions: number;
+  readonly lastRetransmissionFrame: number | null;
+  /** First server payload after the gap (a response: the connection was still alive). */
+  readonly replyFrame: number | null;
+  /** Packets the server side sent after the request (RSTs included): 0 means nothing came back. */
+  readonly serverPackets: number;
+  /** First RST after the gap, from either side. */
+  readonly rst: (CloseEvent & { readonly from: 'client' | 'server' }) | null;
+  /** First FIN after the gap, from either side. */
+  readonly fin: (CloseEvent & { readonly from: 'client' | 'server' }) | null;
+  /** Last packet of the aftermath window (its end: a reply, a close, the next gap or the end of the connection). */
+  readonly lastFrame: number;
+  readonly lastMicros: number;
+}
+
+/** What followed a side's first FIN: the other side's data after it (the keep-alive race) and the RST it drew. */
+export interface AfterFin {
+  readonly by: 'client' | 'server';
+  readonly fin: CloseEvent;
+  /** First payload segment the OTHER side sent after this FIN. */
+  readonly dataFrame: number | null;
+  readonly dataMicros: number | null;
+  /** Seconds between the packet before that data segment and the data segment (its idle gap). */
+  readonly dataGapSeconds: number | null;
+  /** Frame of the packet before that data segment. */
+  readonly dataPrevFrame: number | null;
+  /** First RST after that data, and who sent it. */
+  readonly rst: (CloseEvent & { readonly from: 'client' | 'server' }) | null;
+}
+
+/** The connection's first RST and what was going on when it came. */
+export interface RstContext {
+  readonly from: 'client' | 'server';
+  readonly event: CloseEvent;
+  /** Frame of the oldest client payload not yet answered by server payload when the RST came (null: none pending). */
+  readonly pendingRequestFrame: number | null;
+  /** Seconds between the packet before the RST and the RST. */
+  readonly gapBeforeSeconds: number;
+  /** Index into idleGaps when this RST is in the aftermath of an idle gap. */
+  readonly afterIdleGap: number | null;
+}
+
+/** An HTTP/1.x request or response, or a TLS record, seen on the payload. */
+export interface AppMessage {
+  /** Frame of the segment where the message starts. */
+  readonly frame: number;
+  readonly micros: number;
+  readonly kind: 'http-request' | 'http-response' | 'tls-client-hello' | 'tls-application-data';
+  readonly method?: string;
+  readonly path?: string;
+  readonly host?: string;
+  readonly requestId?: string;
+  readonly userAgent?: string;
+  readonly status?: number;
+  /** TLS ClientHello server name. */
+  readonly sni?: string;
+}
+
+export interface Connection {
+  /** 1-based, in order of each connection's first packet in the capture. */
+  readonly id: number;
+  /** `ip:port` (or `[v6]:port`) of the side that opened the connection. */
+  readonly client: string;
+  readonly server: string;
+  readonly ipVersion: 4 | 6;
+  /** VLAN ids (outer first) when the packets were tagged; connections are keyed by them too. */
+  readonly vlan: readonly number[];
+  /** True when the handshake was not captured (roles come from a SYN-ACK or the port heuristic). */
+  readonly partial: boolean;
+  readonly roleSource: RoleSource;
+  readonly firstMicros: number;
+  readonly lastMicros: number;
+  readonly firstFrame: number;
+  readonly lastFrame: number;
+  /** Frames of the handshake packets (null when not captured). */
+  readonly synFrame: number | null;
+  readonly synAckFrame: number | null;
+  readonly state: ConnState;
+  readonly history: string;
+  readonly clientStats: EndpointStats;
+  readonly serverStats: EndpointStats;
+  /** Longest time between two consecutive packets, and the frame before it (0 with one packet). */
+  readonly maxIdleSeconds: number;
+  readonly maxIdleAfterFrame: number | null;
+  /**
+   * The longest quiet stretch (any length) after which a request was sent and answered with
+   * payload: proof that the path still held the connection after that long. Null when none.
+   */
+  readonly longestSurvivedIdle: { readonly seconds: number; readonly maxPacketGapSeconds: number; readonly requestFrame: number; readonly replyFrame: number } | null;
+  /** Every idle gap ≥ the idle threshold, in time order. */
+  readonly idleGaps: readonly IdleGap[];
+  /** HTTP requests/responses and TLS records recognised (bounded: see `appMessagesDropped`). */
+  readonly app: readonly AppMessage[];
+  readonly appMessagesDropped: number;
+  /** TLS server name from the ClientHello, when seen. */
+  readonly sni: string | null;
+  /** The first FIN of each side and what followed it (null when that side sent none). */
+  readonly afterClientFin: AfterFin | null;
+  readonly afterServerFin: AfterFin | null;
+  /** The first RST of the connection, with context (null when none). */
+  readonly firstRst: RstContext | null;
+  readonly anomalies: readonly Anomaly[];
+  /** Count per anomaly code (the list above is bounded; these counts are not). */
+  readonly anomalyCounts: Readonly<Record<string, number>>;
+  readonly endReason: EndReason;
+  /** `-i any` captures show some packets twice (once per interface): copies skipped. */
+  readonly duplicatesSkipped: number;
+}

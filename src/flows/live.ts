@@ -1,0 +1,520 @@
+import { TcpFlag, type DecodedPacket } from '../decode/index.js';
+import { AppSniffer } from './app/sniffer.js';
+import type {
+  AfterFin, Anomaly, AppMessage, CloseEvent, ConnState, Connection, EndReason, GapAftermath, IdleGap, RoleSource, RstContext,
+} from './connection.js';
+import { Endpoint, EndpointState } from './endpoint.js';
+import { seqAdd, seqGt, seqLt } from './seq.js';
+
+/** Bounds per connection, so one hostile connection cannot grow memory without limit. */
+export const MAX_APP_MESSAGES = 256;
+export const MAX_ANOMALIES = 32;
+export const MAX_IDLE_GAPS = 1024;
+
+export interface FlowOptions {
+  /** Idle gaps at least this long (µs) are recorded with their aftermath. */
+  idleThresholdMicros: number;
+}
+
+type Side = 'client' | 'server';
+
+/** Mutable aftermath of the most recent idle gap, closed when the exchange resolves. */
+interface OpenAftermath {
+  gapIndex: number;
+  requestFrame: number | null;
+  requestMicros: number | null;
+  requestRetransmissions: number;
+  lastRetransmissionFrame: number | null;
+  replyFrame: number | null;
+  serverPackets: number;
+  rst: (CloseEvent & { from: Side }) | null;
+  fin: (CloseEvent & { from: Side }) | null;
+  lastFrame: number;
+  lastMicros: number;
+}
+
+interface OpenAfterFin {
+  by: Side;
+  fin: CloseEvent;
+  dataFrame: number | null;
+  dataMicros: number | null;
+  dataGapSeconds: number | null;
+  dataPrevFrame: number | null;
+  rst: (CloseEvent & { from: Side }) | null;
+}
+
+/**
+ * One TCP connection while it is live. `onPacket` runs the same short steps for every segment,
+ * in a fixed order: duplicates, timing and idle gaps, sequence analysis (keepalive, retransmission,
+ * gaps), history, endpoint state, TTL and close events, application payload. `finish()` computes
+ * the summary state once and returns the plain record.
+ */
+export class LiveConnection {
+  readonly client: Endpoint;
+  readonly server: Endpoint;
+  /** Set when both sides sent FIN or either sent RST: the table finishes the record after a linger. */
+  closedAtMicros = -1;
+  firstMicros = 0;
+  lastMicros = 0;
+  firstFrame = 0;
+  lastFrame = 0;
+  synFrame: number | null = null;
+  synAckFrame: number | null = null;
+  /** The ack number of the server's SYN-ACK (client ISN + 1), to recognise a SYN captured after it. */
+  synAckAck: number | null = null;
+  duplicatesSkipped = 0;
+
+  private history = '';
+  private maxGapMicros = 0;
+  private maxGapAfterFrame: number | null = null;
+  private readonly gaps: IdleGap[] = [];
+  private readonly app: AppMessage[] = [];
+  private appDropped = 0;
+  private sni: string | null = null;
+  private readonly anomalies: Anomaly[] = [];
+  private readonly anomalyCounts: Record<string, number> = {};
+  private sniffer: AppSniffer | null = null;
+
+  // Idle-gap tracking: the last packet that was not a keepalive probe or keepalive ACK.
+  private lastRealMicros = 0;
+  private lastRealFrame = 0;
+  private quietProbesClient = 0;
+  private quietProbesServer = 0;
+  private quietFirstProbe: number | null = null;
+  private quietMaxPacketGap = 0;
+  private aftermath: OpenAftermath | null = null;
+  private readonly afterFin: { client: OpenAfterFin | null; server: OpenAfterFin | null } = { client: null, server: null };
+  private firstRst: RstContext | null = null;
+  private survivalCandidate: { seconds: number; maxPacketGapSeconds: number; requestFrame: number } | null = null;
+  private longestSurvived: Connection['longestSurvivedIdle'] = null;
+  /** Oldest client payload not yet answered by server payload (for the RST context). */
+  private pendingRequestFrame: number | null = null;
+  /** Whether the previous packet was a keepalive probe, and from whom (for keepalive ACKs). */
+  private lastWasProbeFrom: Side | null = null;
+  /** Last packet fingerprint, to drop `-i any` copies of the same packet on another interface. */
+  private lastIfIndex = -1;
+  private lastSig = -1;
+  private lastSigMicros = 0;
+
+  constructor(
+    readonly id: number,
+    clientEndpoint: string,
+    serverEndpoint: string,
+    readonly ipVersion: 4 | 6,
+    readonly vlan: readonly number[],
+    readonly roleSource: RoleSource,
+    private readonly options: FlowOptions,
+  ) {
+    this.client = new Endpoint(clientEndpoint);
+    this.server = new Endpoint(serverEndpoint);
+    if (roleSource !== 'syn') this.history = '^';
+  }
+
+  /** Feeds one decoded TCP segment. Returns false when it was a duplicate and was skipped. */
+  onPacket(p: DecodedPacket, frame: number, micros: number, fromClient: boolean): boolean {
+    if (this.isDuplicate(p, micros, fromClient)) {
+      this.duplicatesSkipped++;
+      return false;
+    }
+    const me = fromClient ? this.client : this.server;
+    const peer = fromClient ? this.server : this.client;
+    const side: Side = fromClient ? 'client' : 'server';
+    const flags = p.flags;
+    const syn = (flags & TcpFlag.SYN) !== 0;
+    const fin = (flags & TcpFlag.FIN) !== 0;
+    const rst = (flags & TcpFlag.RST) !== 0;
+    const ackFlag = (flags & TcpFlag.ACK) !== 0;
+    const payload = p.payloadWireLen > 0 ? p.payloadWireLen : 0;
+    // RST payload is diagnostic text, not stream data (RFC 9293 §3.5.3).
+    const dataLen = rst ? 0 : payload;
+
+    // 0. a handshake retried after a reset (SYN → RST → the same SYN again) reopens the connection
+    if (syn && !rst && this.closedAtMicros >= 0 && (me.state === EndpointState.RESET || peer.state === EndpointState.RESET)) {
+      this.closedAtMicros = -1;
+      if (me.state === EndpointState.RESET) me.state = EndpointState.INACTIVE;
+      if (peer.state === EndpointState.RESET) peer.state = fromClient ? EndpointState.INACTIVE : EndpointState.SYN_SENT;
+      this.addAnomaly('handshake-after-rst', frame);
+    }
+
+    // 1. timing
+    if (this.firstFrame === 0) {
+      this.firstFrame = frame;
+      this.firstMicros = micros;
+      this.lastMicros = micros;
+      this.lastRealMicros = micros;
+      this.lastRealFrame = frame;
+    } else {
+      const gap = micros - this.lastMicros;
+      if (gap > this.maxGapMicros) {
+        this.maxGapMicros = gap;
+        this.maxGapAfterFrame = this.lastFrame;
+      }
+      if (gap > this.quietMaxPacketGap) this.quietMaxPacketGap = gap;
+    }
+
+    // 2. sequence analysis
+    const seglen = dataLen + (syn ? 1 : 0) + (fin ? 1 : 0);
+    let probe = false;
+    let probeAck = false;
+    let retransmission = false;
+    if (!syn && !fin && !rst && payload <= 1 && me.hasSeq && p.seq === seqAdd(me.nextSeq, -1) && this.lastFrame !== 0) {
+      probe = true; // Wireshark: seq = next expected − 1, 0 or 1 byte
+      me.keepaliveProbes++;
+    } else if (this.lastWasProbeFrom !== null && this.lastWasProbeFrom !== side && seglen === 0 && !rst && ackFlag &&
+      me.hasSeq && p.seq === me.nextSeq && peer.hasSeq && p.ack === peer.nextSeq) {
+      probeAck = true;
+      me.keepaliveAcks++;
+    }
+    if (syn) {
+      if (!me.hasIsn) {
+        me.isn = p.seq;
+        me.hasIsn = true;
+      }
+    }
+    if (!probe && !rst && me.hasSeq && seglen > 0) {
+      if (seqLt(p.seq, me.nextSeq)) {
+        retransmission = dataLen > 0 || (syn && p.seq === me.isn) || fin;
+        if (retransmission && dataLen > 0) me.retransmissions++;
+        else if (retransmission) retransmission = false;
+      } else if (seqGt(p.seq, me.nextSeq) && !syn) {
+        me.segmentsNotCaptured++;
+        this.addAnomaly('previous-segment-not-captured', frame);
+        this.historyLog(fromClient, 'g', me);
+      }
+    }
+    if (!rst && !probe) {
+      const end = seqAdd(p.seq, seglen);
+      if (!me.hasSeq || seqGt(end, me.nextSeq)) {
+        me.nextSeq = end;
+        me.hasSeq = true;
+      }
+    }
+
+    // 3. history letters
+    if (syn && !ackFlag) this.historyOnce(fromClient, 's', me, p.seq);
+    else if (syn && ackFlag) this.historyOnce(fromClient, 'h', me, p.seq);
+    if (fin) this.historyOnce(fromClient, 'f', me, p.seq);
+    if (rst) this.historyOnce(fromClient, 'r', me, p.seq);
+    if (dataLen > 0) {
+      if (retransmission) this.historyLog(fromClient, 't', me);
+      else this.historyFirst(fromClient, 'd');
+    } else if (!syn && !fin && !rst && ackFlag) {
+      if (probe) this.historyFirst(fromClient, 'k');
+      else this.historyFirst(fromClient, 'a');
+    }
+    if (p.window === 0 && !syn && !fin && !rst) {
+      me.zeroWindows++;
+      this.historyLog(fromClient, 'w', me);
+      this.addAnomaly('zero-window', frame);
+    }
+
+    // 4. endpoint states (Zeek's TCP_Endpoint)
+    this.updateStates(me, peer, syn, fin, rst, ackFlag, frame, fromClient, p.ack);
+
+    // 5. per-side counters, TTL, close events
+    me.packets++;
+    me.payloadBytes += dataLen;
+    if (!rst) me.noteTtl(p.ttl);
+    const event: CloseEvent | null = fin || rst ? { frame, micros, ttl: p.ttl, ipId: p.ipId, ack: ackFlag } : null;
+    if (fin) {
+      me.fins++;
+      if (!me.firstFin) {
+        me.firstFin = event;
+        this.afterFin[side] = { by: side, fin: event!, dataFrame: null, dataMicros: null, dataGapSeconds: null, dataPrevFrame: null, rst: null };
+      }
+    }
+    if (rst) {
+      me.rsts++;
+      if (!me.firstRst) me.firstRst = event;
+      if (!this.firstRst) {
+        this.firstRst = {
+          from: side, event: event!, pendingRequestFrame: this.pendingRequestFrame,
+          gapBeforeSeconds: (micros - this.lastMicros) / 1e6,
+          afterIdleGap: this.aftermath ? this.aftermath.gapIndex : null,
+        };
+      }
+    }
+    if (dataLen > 0 && !retransmission) {
+      if (fromClient) {
+        if (this.pendingRequestFrame === null) this.pendingRequestFrame = frame;
+      } else {
+        this.pendingRequestFrame = null;
+      }
+      const otherFin = this.afterFin[fromClient ? 'server' : 'client'];
+      if (otherFin && otherFin.dataFrame === null) {
+        otherFin.dataFrame = frame;
+        otherFin.dataMicros = micros;
+        otherFin.dataGapSeconds = (micros - this.lastMicros) / 1e6;
+        otherFin.dataPrevFrame = this.lastFrame;
+        this.addAnomaly('data-after-fin', frame);
+      }
+    }
+    if (rst) {
+      for (const s of ['client', 'server'] as const) {
+        const af = this.afterFin[s];
+        if (af && af.dataFrame !== null && !af.rst) af.rst = { ...event!, from: side };
+      }
+    }
+    if (!rst && (this.client.state === EndpointState.RESET || this.server.state === EndpointState.RESET) && dataLen > 0) {
+      this.addAnomaly('data-after-rst', frame);
+    }
+
+    // 6. idle gaps and their aftermath
+    if (probe || probeAck) {
+      if (probe) {
+        const first = fromClient ? this.quietProbesClient === 0 : this.quietProbesServer === 0;
+        if (first) {
+          const idle = micros - this.lastRealMicros;
+          if (me.keepaliveIdleMicros < 0 || idle < me.keepaliveIdleMicros) me.keepaliveIdleMicros = idle;
+        } else if (me.lastProbeMicros >= 0) {
+          const interval = micros - me.lastProbeMicros;
+          if (me.keepaliveIntervalMicros < 0 || interval < me.keepaliveIntervalMicros) me.keepaliveIntervalMicros = interval;
+        }
+        me.lastProbeMicros = micros;
+        if (fromClient) this.quietProbesClient++;
+        else this.quietProbesServer++;
+        if (this.quietFirstProbe === null) this.quietFirstProbe = frame;
+      }
+    } else {
+      this.onRealPacket(frame, micros, side, dataLen, retransmission, rst, fin, event);
+    }
+    this.lastWasProbeFrom = probe ? side : null;
+
+    // 7. application payload: only new, in-order data
+    if (dataLen > 0 && !retransmission && p.payloadLen > 0) {
+      const len = Math.min(p.payloadLen, dataLen);
+      (this.sniffer ??= new AppSniffer()).onPayload(fromClient, p.data, p.payloadStart, len, frame, micros, (m) => this.addApp(m));
+    }
+
+    this.lastMicros = micros;
+    this.lastFrame = frame;
+    if (this.closedAtMicros < 0 && (rst || (this.client.firstFin && this.server.firstFin))) this.closedAtMicros = micros;
+    else if (this.closedAtMicros >= 0) this.closedAtMicros = Math.max(this.closedAtMicros, micros);
+    return true;
+  }
+
+  private onRealPacket(frame: number, micros: number, side: Side, dataLen: number, retransmission: boolean, rst: boolean, fin: boolean, event: CloseEvent | null): void {
+    const quiet = micros - this.lastRealMicros;
+    if (this.lastRealFrame !== 0 && quiet >= this.options.idleThresholdMicros && this.gaps.length < MAX_IDLE_GAPS) {
+      this.closeAftermath();
+      const gap: IdleGap = {
+        seconds: quiet / 1e6,
+        maxPacketGapSeconds: Math.max(this.quietMaxPacketGap, micros - this.lastMicros) / 1e6,
+        fromFrame: this.lastRealFrame,
+        fromMicros: this.lastRealMicros,
+        toFrame: frame,
+        toMicros: micros,
+        endedBy: side,
+        clientProbes: this.quietProbesClient,
+        serverProbes: this.quietProbesServer,
+        firstProbeFrame: this.quietFirstProbe,
+        after: EMPTY_AFTERMATH, // replaced when the aftermath closes
+      };
+      this.gaps.push(gap);
+      this.aftermath = {
+        gapIndex: this.gaps.length - 1, requestFrame: null, requestMicros: null, requestRetransmissions: 0,
+        lastRetransmissionFrame: null, replyFrame: null, serverPackets: 0, rst: null, fin: null, lastFrame: frame, lastMicros: micros,
+      };
+    }
+    const a = this.aftermath;
+    if (a) {
+      a.lastFrame = frame;
+      a.lastMicros = micros;
+      if (side === 'client' && dataLen > 0) {
+        if (a.requestFrame === null) {
+          a.requestFrame = frame;
+          a.requestMicros = micros;
+        } else if (retransmission && a.replyFrame === null) {
+          a.requestRetransmissions++;
+          a.lastRetransmissionFrame = frame;
+        }
+      }
+      if (side === 'server' && a.requestFrame !== null) a.serverPackets++;
+      if (side === 'server' && dataLen > 0 && a.replyFrame === null) a.replyFrame = frame;
+      if (rst && !a.rst) a.rst = { ...event!, from: side };
+      if (fin && !a.fin) a.fin = { ...event!, from: side };
+      // The exchange is resolved once the server answered with data or the connection was reset.
+      if (a.replyFrame !== null || a.rst) this.closeAftermath();
+    }
+    // Survival: a client request after a quiet stretch, answered with server payload, proves the
+    // path still held the connection after that long (any length: the idle-timeout bracket needs it).
+    if (side === 'client' && dataLen > 0 && !retransmission && this.survivalCandidate === null && !rst) {
+      this.survivalCandidate = { seconds: quiet / 1e6, maxPacketGapSeconds: Math.max(this.quietMaxPacketGap, micros - this.lastMicros) / 1e6, requestFrame: frame };
+    } else if (side === 'server' && this.survivalCandidate !== null) {
+      if (dataLen > 0 && !rst) {
+        const c = this.survivalCandidate;
+        if (!this.longestSurvived || c.seconds > this.longestSurvived.seconds) this.longestSurvived = { ...c, replyFrame: frame };
+      }
+      if (dataLen > 0 || rst || fin) this.survivalCandidate = null;
+    }
+    if (rst || fin) this.survivalCandidate = null;
+    this.lastRealMicros = micros;
+    this.lastRealFrame = frame;
+    this.quietProbesClient = 0;
+    this.quietProbesServer = 0;
+    this.quietFirstProbe = null;
+    this.quietMaxPacketGap = 0;
+  }
+
+  private closeAftermath(): void {
+    const a = this.aftermath;
+    if (!a) return;
+    const after: GapAftermath = {
+      requestFrame: a.requestFrame, requestMicros: a.requestMicros, requestRetransmissions: a.requestRetransmissions,
+      lastRetransmissionFrame: a.lastRetransmissionFrame, replyFrame: a.replyFrame, serverPackets: a.serverPackets, rst: a.rst, fin: a.fin,
+      lastFrame: a.lastFrame, lastMicros: a.lastMicros,
+    };
+    this.gaps[a.gapIndex] = { ...this.gaps[a.gapIndex]!, after };
+    this.aftermath = null;
+  }
+
+  private updateStates(me: Endpoint, peer: Endpoint, syn: boolean, fin: boolean, rst: boolean, ack: boolean, frame: number, fromClient: boolean, ackNumber: number): void {
+    if (rst) {
+      me.state = EndpointState.RESET;
+      return;
+    }
+    if (syn) {
+      if (ack) {
+        if (me.state === EndpointState.INACTIVE) me.state = EndpointState.SYN_ACK_SENT;
+        if (this.synAckFrame === null && !fromClient) {
+          this.synAckFrame = frame;
+          this.synAckAck = ackNumber;
+        }
+      } else {
+        if (me.state === EndpointState.INACTIVE) me.state = EndpointState.SYN_SENT;
+        if (this.synFrame === null && fromClient) this.synFrame = frame;
+      }
+    } else if (me.state === EndpointState.INACTIVE) {
+      me.state = EndpointState.PARTIAL;
+    } else if (ack && (me.state === EndpointState.SYN_SENT || me.state === EndpointState.SYN_ACK_SENT)) {
+      // The handshake completed: the originator ACKs the SYN-ACK (or data flows).
+      if (peer.state === EndpointState.SYN_ACK_SENT || peer.state === EndpointState.ESTABLISHED || peer.state === EndpointState.SYN_SENT) {
+        me.state = EndpointState.ESTABLISHED;
+        if (peer.state === EndpointState.SYN_ACK_SENT || peer.state === EndpointState.SYN_SENT) peer.state = EndpointState.ESTABLISHED;
+      }
+    }
+    if (!syn && ack && peer.state === EndpointState.SYN_ACK_SENT && me.state !== EndpointState.PARTIAL) {
+      peer.state = EndpointState.ESTABLISHED;
+      if (me.state === EndpointState.SYN_SENT) me.state = EndpointState.ESTABLISHED;
+    }
+    if (fin && me.state !== EndpointState.RESET) me.state = EndpointState.CLOSED;
+  }
+
+  private historyFirst(fromClient: boolean, letter: string): void {
+    const l = fromClient ? letter.toUpperCase() : letter;
+    if (!this.history.includes(l)) this.history += l;
+  }
+
+  /** f, h, r, s: repeat only with a new sequence number. */
+  private historyOnce(fromClient: boolean, letter: string, me: Endpoint, seq: number): void {
+    if (me.lastHistorySeq[letter] === seq) return;
+    me.lastHistorySeq[letter] = seq;
+    this.history += fromClient ? letter.toUpperCase() : letter;
+  }
+
+  /** t, w, g: the 1st, 10th, 100th … occurrence (Zeek's log scale), so history stays short. */
+  private historyLog(fromClient: boolean, letter: string, me: Endpoint): void {
+    const n = (me.letterCounts[letter] ?? 0) + 1;
+    me.letterCounts[letter] = n;
+    if (n === 1 || n === 10 || n === 100 || n === 1000 || n === 10000 || n === 100000) {
+      this.history += fromClient ? letter.toUpperCase() : letter;
+    }
+  }
+
+  private addAnomaly(code: string, frame: number): void {
+    const n = (this.anomalyCounts[code] ?? 0) + 1;
+    this.anomalyCounts[code] = n;
+    if (this.anomalies.length < MAX_ANOMALIES && n <= 4) this.anomalies.push({ code, frame });
+  }
+
+  private addApp(m: AppMessage): void {
+    if (m.kind === 'tls-client-hello' && m.sni && this.sni === null) this.sni = m.sni;
+    // Keep the first messages and every one that starts an exchange after an idle gap (incident candidates).
+    const afterGap = this.aftermath !== null && this.aftermath.requestFrame === m.frame;
+    if (this.app.length < MAX_APP_MESSAGES || (afterGap && this.app.length < MAX_APP_MESSAGES * 4)) this.app.push(m);
+    else this.appDropped++;
+  }
+
+  /**
+   * `-i any` shows a forwarded or bridged packet once per interface. A packet identical in
+   * direction, flags, seq, ack, length and IP id to the previous one, on another interface,
+   * within 50 ms, is that copy. Only used when the link layer names the interface (SLL2).
+   */
+  private isDuplicate(p: DecodedPacket, micros: number, fromClient: boolean): boolean {
+    if (p.linkIfIndex < 0) return false;
+    const sig = ((p.seq ^ (p.ack * 31) ^ (p.flags << 24) ^ (p.payloadWireLen << 8) ^ (p.ipId << 3) ^ (fromClient ? 1 : 0)) >>> 0);
+    const dup = this.lastSig === sig && this.lastIfIndex !== p.linkIfIndex && micros - this.lastSigMicros <= 50_000;
+    if (!dup) {
+      this.lastSig = sig;
+      this.lastIfIndex = p.linkIfIndex;
+      this.lastSigMicros = micros;
+    }
+    return dup;
+  }
+
+  finish(endReason: EndReason): Connection {
+    this.closeAftermath();
+    const toAfterFin = (f: OpenAfterFin | null): AfterFin | null => f && { ...f };
+    return {
+      id: this.id,
+      client: this.client.endpoint,
+      server: this.server.endpoint,
+      ipVersion: this.ipVersion,
+      vlan: this.vlan,
+      partial: this.roleSource !== 'syn',
+      roleSource: this.roleSource,
+      firstMicros: this.firstMicros,
+      lastMicros: this.lastMicros,
+      firstFrame: this.firstFrame,
+      lastFrame: this.lastFrame,
+      synFrame: this.synFrame,
+      synAckFrame: this.synAckFrame,
+      state: connState(this.client, this.server, this.history),
+      history: this.history,
+      clientStats: this.client.stats(),
+      serverStats: this.server.stats(),
+      maxIdleSeconds: this.maxGapMicros / 1e6,
+      maxIdleAfterFrame: this.maxGapAfterFrame,
+      longestSurvivedIdle: this.longestSurvived,
+      idleGaps: this.gaps,
+      app: this.app,
+      appMessagesDropped: this.appDropped,
+      sni: this.sni,
+      afterClientFin: toAfterFin(this.afterFin.client),
+      afterServerFin: toAfterFin(this.afterFin.server),
+      firstRst: this.firstRst,
+      anomalies: this.anomalies,
+      anomalyCounts: this.anomalyCounts,
+      endReason,
+      duplicatesSkipped: this.duplicatesSkipped,
+    };
+  }
+}
+
+const EMPTY_AFTERMATH: GapAftermath = {
+  requestFrame: null, requestMicros: null, requestRetransmissions: 0, lastRetransmissionFrame: null,
+  replyFrame: null, serverPackets: 0, rst: null, fin: null, lastFrame: 0, lastMicros: 0,
+};
+
+/** Zeek's conn_state(), computed once from the two endpoint states (conn/main.zeek). */
+export function connState(orig: Endpoint, resp: Endpoint, history: string): ConnState {
+  const os = orig.state, rs = resp.state;
+  const oInactive = os === EndpointState.INACTIVE || os === EndpointState.PARTIAL;
+  const rInactive = rs === EndpointState.INACTIVE || rs === EndpointState.PARTIAL;
+  if (rs === EndpointState.RESET) {
+    if (os === EndpointState.SYN_SENT || os === EndpointState.SYN_ACK_SENT ||
+      (os === EndpointState.RESET && orig.payloadBytes === 0 && resp.payloadBytes === 0)) return 'REJ';
+    if (oInactive) return 'RSTRH';
+    return 'RSTR';
+  }
+  if (os === EndpointState.RESET) {
+    if (rInactive) return /^\^?S[^HAFGIQ]*R/.test(history) ? 'RSTOS0' : 'OTH';
+    return 'RSTO';
+  }
+  if (rs === EndpointState.CLOSED && os === EndpointState.CLOSED) return 'SF';
+  if (os === EndpointState.CLOSED) return rInactive ? 'SH' : 'S2';
+  if (rs === EndpointState.CLOSED) return oInactive ? 'SHR' : 'S3';
+  if (os === EndpointState.SYN_SENT && rs === EndpointState.INACTIVE) return 'S0';
+  if (os === EndpointState.ESTABLISHED && rs === EndpointState.ESTABLISHED) return 'S1';
+  return 'OTH';
+}
