@@ -10,7 +10,7 @@ export interface LogEntry {
   readonly line: number;
   /** The hop this file belongs to (`--logs hop=file`; the file's base name when no hop was named). */
   readonly hop: string;
-  /** Which format parsed it: 'envoy-default', 'istio-1.1', 'istio-1.3', 'istio-1.9', 'istio-1.23', 'custom', 'json'. */
+  /** Which format parsed it: 'envoy-default', 'istio-1.0', 'istio-1.1', 'istio-1.2', 'istio-1.3', 'istio-1.3-nomixer', 'istio-1.9', 'istio-1.23' (1.9–1.22 lines are identical and read as this), 'custom', 'json'. */
   readonly format: string;
   /** %START_TIME% as milliseconds since the epoch, UTC (null when absent or unparseable). */
   readonly startMs: number | null;
