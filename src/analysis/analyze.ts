@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { ReadOptions } from '../capture/index.js';
 import { linkTypeName } from '../decode/index.js';
-import { Detector, type Destination, type Incident, type IncidentKind } from '../detect/index.js';
+import { correlate, type CorrelatedIncident, type HopLogs, type LogsSummary } from '../correlate/index.js';
+import { Detector, type Destination, type IncidentKind } from '../detect/index.js';
+import { readLogFile, type LogReadResult } from '../logs/index.js';
 import type { Connection } from '../flows/index.js';
 import { isoWithPrecision } from '../shared/time.js';
 import { runFlows, type FlowRunSummary } from './flows.js';
@@ -18,6 +20,12 @@ export interface AnalyzeOptions extends ReadOptions {
   lingerSeconds?: number;
   /** Called for every finished connection (the `flows` command streams them). */
   onConnection?: (c: Connection) => void;
+  /** Access logs of the hops on the path, in path order (client side first). */
+  logs?: readonly { hop: string; file: string }[];
+  /** A custom Envoy format string for the logs (default: detected per file). */
+  logFormat?: string;
+  /** Clock-skew allowance between capture and logs, seconds (default 1). */
+  skewSeconds?: number;
 }
 
 export interface CaptureDescription {
@@ -54,8 +62,11 @@ export interface AnalysisResult {
   capture: CaptureDescription;
   options: { idleThresholdSeconds: number; maxConnections: number; lingerSeconds: number };
   summary: AnalysisSummary;
-  incidents: Incident[];
+  /** Incidents, each with the log lines of every hop and a verdict. */
+  incidents: CorrelatedIncident[];
   destinations: Destination[];
+  /** The logs given with --logs (null when none). */
+  logs: LogsSummary | null;
   /** Things the reader should know (evictions, time going backwards, a read error …). */
   warnings: string[];
 }
@@ -88,7 +99,11 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
     ...options,
     table: { idleThresholdMicros: idleThresholdSeconds * 1e6, maxConnections, lingerMicros: lingerSeconds * 1e6 },
   });
-  const { incidents, destinations } = detector.finish();
+  const { incidents: found, destinations } = detector.finish();
+  const logResults = await Promise.all((options.logs ?? []).map((l) => readLogFile(l.file, { hop: l.hop, ...(options.logFormat ? { format: options.logFormat } : {}) })));
+  const skewMs = (options.skewSeconds ?? 1) * 1000;
+  const hops: HopLogs[] = logResults.map((r) => ({ hop: r.hop, file: r.file, entries: r.entries }));
+  const { incidents, unexplained } = correlate(found, hops, { skewMs });
   const byKind: Partial<Record<IncidentKind, number>> = {};
   for (const i of incidents) byKind[i.kind] = (byKind[i.kind] ?? 0) + 1;
   return {
@@ -108,7 +123,19 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
     },
     incidents,
     destinations,
-    warnings: warnings(run),
+    logs: logResults.length ? logsSummary(logResults, unexplained, skewMs) : null,
+    warnings: [...warnings(run), ...logResults.filter((r) => r.error).map((r) => `log file ${r.error!.oneLine()}`)],
+  };
+}
+
+function logsSummary(results: LogReadResult[], unexplained: LogsSummary['unexplained'], skewMs: number): LogsSummary {
+  return {
+    hops: results.map((r) => ({
+      hop: r.hop, file: r.file, format: r.format, lines: r.lines, entries: r.entries.length,
+      rejected: r.rejected, rejectedSamples: r.rejectedSamples, error: r.error ? r.error.oneLine() : null,
+    })),
+    unexplained,
+    skewMs,
   };
 }
 

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { registerAnalyze } from './commands/analyze.js';
 import { registerFlows } from './commands/flows.js';
 import { registerInfo } from './commands/info.js';
+import { registerLogs } from './commands/logs.js';
 import { type Io, UsageError, processIo } from './io.js';
 
 /** Exit codes: 0 ok, 1 findings (for commands that promise that), 2 usage or input error. */
@@ -38,6 +39,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   registerAnalyze(program, io, setExit);
   registerFlows(program, io, setExit);
   registerInfo(program, io, setExit);
+  registerLogs(program, io, setExit);
 
   try {
     await program.parseAsync(argv);

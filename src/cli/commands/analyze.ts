@@ -3,10 +3,13 @@ import { analyzeCapture, DEFAULT_IDLE_THRESHOLD_SECONDS } from '../../analysis/a
 import { renderAnalysisTable } from '../../report/index.js';
 import { type Io, useColour, writeResult } from '../io.js';
 import { Progress } from '../progress.js';
-import { captureErrorLine, fileSize, parseFormat, parseNumber, readStdinGuard } from './common.js';
+import { captureErrorLine, collect, fileSize, parseFormat, parseHopFile, parseNumber, readStdinGuard } from './common.js';
 
 interface AnalyzeCliOptions {
   format: string;
+  logs: string[];
+  logFormat?: string;
+  skew: string;
   idleThreshold: string;
   maxConnections: string;
   out?: string;
@@ -20,6 +23,9 @@ export function registerAnalyze(program: Command, io: Io, setExit: (code: number
     .description('find requests sent on connections the network had already forgotten, tell who reset them, and bracket the idle timeout')
     .argument('<capture>', 'pcap / pcapng file (gzip too); - for standard input')
     .option('-f, --format <format>', 'table | json', 'table')
+    .option('-l, --logs <[hop=]file>', 'Envoy/Istio access log of a hop on the path (repeat, in path order: client side first)', collect, [])
+    .option('--log-format <format>', 'Envoy format string of the logs (default: detected per file)')
+    .option('--skew <seconds>', 'clock-skew allowance between capture and logs', '1')
     .option('--idle-threshold <seconds>', 'silence before a request that makes a stale-reuse incident possible', String(DEFAULT_IDLE_THRESHOLD_SECONDS))
     .option('--max-connections <n>', 'live connections kept at most (the longest-idle are evicted past it)', '1000000')
     .option('--fail-on <what>', 'exit 1 when incidents are found (incidents), or never (none)', 'incidents')
@@ -30,14 +36,28 @@ export function registerAnalyze(program: Command, io: Io, setExit: (code: number
       const failOn = parseFormat(opts.failOn, ['incidents', 'none']);
       const idleThresholdSeconds = parseNumber(opts.idleThreshold, '--idle-threshold', { min: 0 });
       const maxConnections = parseNumber(opts.maxConnections, '--max-connections', { min: 1, integer: true });
+      const skewSeconds = parseNumber(opts.skew, '--skew', { min: 0 });
+      const logs = opts.logs.map(parseHopFile);
       readStdinGuard(file, io);
       const progress = new Progress(io, file, await fileSize(file));
-      const result = await analyzeCapture(file, { stdin: io.stdin, idleThresholdSeconds, maxConnections, onProgress: (n) => progress.update(n) });
+      const result = await analyzeCapture(file, {
+        stdin: io.stdin, idleThresholdSeconds, maxConnections, onProgress: (n) => progress.update(n),
+        logs, skewSeconds, ...(opts.logFormat ? { logFormat: opts.logFormat } : {}),
+      });
       progress.done();
       const notCapture = result.capture.format === null;
       if (!notCapture || format === 'json') {
         const text = format === 'json' ? JSON.stringify(result, null, 2) + '\n' : renderAnalysisTable(result, useColour(io) && !opts.out);
         writeResult(io, text, opts.out, Boolean(opts.force));
+      }
+      for (const h of result.logs?.hops ?? []) {
+        if (h.error) {
+          io.stderr(`flowdoc: ${h.error}\n`);
+          setExit(2);
+        } else if (h.rejected > 0) {
+          const first = h.rejectedSamples[0];
+          io.stderr(`flowdoc: ${h.file}: ${h.rejected} of ${h.lines} lines are not access-log entries and were skipped${first ? ` (first: line ${first.line}: ${first.reason})` : ''}\n`);
+        }
       }
       if (result.capture.error) {
         io.stderr(captureErrorLine(result.capture.error, file, result.capture.packets));

@@ -40,3 +40,24 @@ export function captureErrorLine(e: { code: string; message: string; offset: num
   const kept = e.code === 'io' || e.code === 'empty' || e.code === 'not-a-capture' ? '' : `; the ${packets} packets before it are analysed`;
   return `flowdoc: ${file}: ${e.message}${where}${kept}\n`;
 }
+
+/** commander accumulator for repeatable options. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/**
+ * `--logs hop=file` or `--logs file` (the hop is then the file's base name). A path that itself
+ * contains '=' is taken whole when the part before '=' looks like a path.
+ */
+export function parseHopFile(arg: string): { hop: string; file: string } {
+  const eq = arg.indexOf('=');
+  if (eq > 0 && !arg.slice(0, eq).includes('/')) {
+    const hop = arg.slice(0, eq).trim();
+    const file = arg.slice(eq + 1);
+    if (!file) throw new UsageError(`--logs ${arg}: no file after '='`);
+    return { hop, file };
+  }
+  const base = arg.split('/').pop() ?? arg;
+  return { hop: base.replace(/\.(log|txt|json|jsonl)$/, ''), file: arg };
+}

@@ -1,0 +1,83 @@
+import { fmtSeconds, type Incident } from '../detect/index.js';
+import type { HopEvidence, LogMatch, Verdict } from './types.js';
+
+/**
+ * Where the fault lies. The packets say who broke the connection (the RST's origin, or silence);
+ * the hops' logs say how far the request got: the fault lies after the last hop that logged it
+ * and before the first that did not. Hops are taken in the order the user gave them (path order).
+ */
+export function decideVerdict(i: Incident, hops: readonly HopEvidence[], matches: readonly LogMatch[], haveLogs: boolean): Verdict {
+  const idle = i.idleSeconds !== null ? fmtSeconds(i.idleSeconds) : null;
+  const saw = hops.filter((h) => h.sawRequest);
+  const lastSaw = lastIndex(hops, (h) => h.sawRequest);
+  const firstMissing = lastSaw >= 0 ? hops.findIndex((h, n) => n > lastSaw && !h.sawRequest) : -1;
+  const before = firstMissing >= 0 ? hops[firstMissing]!.hop : null;
+  const after = lastSaw >= 0 ? hops[lastSaw]!.hop : null;
+  // A hop after the gap that did log the request contradicts "it never got there".
+  const contradiction = firstMissing >= 0 && hops.some((h, n) => n > firstMissing && h.sawRequest);
+  const clientHop = hops.find((h) => h.role === 'client-side')?.hop ?? after;
+  const signature = matches.some((m) => m.entry.flags.includes('UC') || (m.entry.responseCodeDetails ?? '').includes('connection_termination'));
+  const between = (a: string | null, b: string | null) => a && b ? `between ${a} and ${b}` : a ? `after ${a}` : b ? `before ${b}` : `between the client ${i.client} and the server ${i.server}`;
+  const never = before ? `; ${before} never received the request` : '';
+
+  switch (i.kind) {
+    case 'stale-reuse-rst': {
+      const origin = i.rst?.origin ?? 'unknown';
+      if (origin === 'middlebox') {
+        const hopsCloser = i.rst && i.rst.serverHops !== null && i.rst.rstHops !== null ? ` (${i.rst.serverHops - i.rst.rstHops} hop(s) closer than the server, by TTL)` : '';
+        return {
+          faultyHop: null,
+          segment: { after, before },
+          culprit: 'middlebox',
+          reason: `the load balancer / NAT ${between(after, before)}${hopsCloser} reset a connection idle for ${idle}${never}`,
+          confidence: contradiction ? 'low' : haveLogs && saw.length > 0 && signature ? 'high' : 'medium',
+        };
+      }
+      if (origin === 'server') {
+        return {
+          faultyHop: before,
+          segment: { after, before },
+          culprit: 'server',
+          reason: `the server side ${i.server} had forgotten a connection idle for ${idle} and reset the request (its RST TTL matches the server's): its idle timeout, or that of a proxy terminating TCP at its address, is shorter than ${clientHop ?? 'the client'}'s pool idle time${never}`,
+          confidence: contradiction ? 'low' : haveLogs && saw.length > 0 ? 'high' : 'medium',
+        };
+      }
+      return {
+        faultyHop: null,
+        segment: { after, before },
+        culprit: 'unknown',
+        reason: `a connection idle for ${idle} was reset ${between(after, before)}; the RST's TTL does not say who sent it${never}`,
+        confidence: 'low',
+      };
+    }
+    case 'stale-reuse-timeout':
+      return {
+        faultyHop: null,
+        segment: { after, before },
+        culprit: 'middlebox',
+        reason: `a stateful box ${between(after, before)} silently dropped a connection idle for ${idle}: the request was retransmitted ${i.retransmissions} time(s) with no answer${never}`,
+        confidence: contradiction ? 'low' : haveLogs && saw.length > 0 ? 'high' : 'medium',
+      };
+    case 'reuse-after-fin':
+      return {
+        faultyHop: clientHop,
+        segment: { after, before },
+        culprit: 'server',
+        reason: `the server ${i.server} closed the idle connection (FIN, frame ${i.frames.serverFin}) and ${clientHop ?? `the client ${i.client}`} still sent a request on it${idle ? ` ${idle} after its last packet` : ''}: the client's idle timeout must be shorter than the server's keep-alive timeout`,
+        confidence: contradiction ? 'low' : 'high',
+      };
+    case 'reset-in-flight':
+      return {
+        faultyHop: before ?? hops.find((h) => h.role === 'server-side')?.hop ?? null,
+        segment: { after, before },
+        culprit: i.rst?.origin === 'middlebox' ? 'middlebox' : i.rst?.origin === 'server' ? 'server' : 'unknown',
+        reason: `${i.rst?.origin === 'middlebox' ? 'a middlebox' : i.server} reset the connection while a request was in flight (not after idle): look at ${i.rst?.origin === 'middlebox' ? 'the device between client and server' : `the server's own logs`}`,
+        confidence: 'medium',
+      };
+  }
+}
+
+function lastIndex<T>(xs: readonly T[], p: (x: T) => boolean): number {
+  for (let n = xs.length - 1; n >= 0; n--) if (p(xs[n]!)) return n;
+  return -1;
+}
