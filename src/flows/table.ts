@@ -85,13 +85,17 @@ export class ConnectionTable {
       bucket = this.buckets.get(hash);
     }
     if (!entry) {
+      // Make room first, so the newcomer (which has no packet yet) is never the one evicted.
+      if (this.live >= this.options.maxConnections) {
+        this.evictIdle();
+        bucket = this.buckets.get(hash);
+      }
       entry = this.create(p, hash);
       fromClient = entry.clientPort === p.srcPort && same(entry.clientAddr, p.data, p.srcAddrOff) && entry.serverPort === p.dstPort;
       if (bucket) bucket.push(entry);
       else this.buckets.set(hash, [entry]);
       this.live++;
       if (this.live > this.stats.peakLive) this.stats.peakLive = this.live;
-      if (this.live > this.options.maxConnections) this.evictIdle(micros);
     }
     const conn = entry.conn;
     if (!conn.onPacket(p, frame, micros, fromClient)) this.stats.duplicatesSkipped++;
@@ -179,7 +183,7 @@ export class ConnectionTable {
   }
 
   /** Evicts the longest-idle tenth of the table (amortised: runs once per maxConnections/10 new connections). */
-  private evictIdle(now: number): void {
+  private evictIdle(): void {
     const all: Entry[] = [];
     for (const bucket of this.buckets.values()) all.push(...bucket);
     all.sort((a, b) => a.conn.lastMicros - b.conn.lastMicros);
@@ -190,7 +194,6 @@ export class ConnectionTable {
       this.stats.evicted++;
       this.finish(e, 'evicted');
     }
-    void now;
   }
 
   private remove(e: Entry): boolean {
