@@ -1,0 +1,182 @@
+// Scenario definitions: the single source of truth for the network plan (addresses, VIPs),
+// each scenario's knobs (LB idle timeout, REJECT vs DROP, keepalive, server keep-alive
+// timeout), the client's traffic plan and what the capture checks must find.
+//
+//   node lab/scenarios.mjs list        -> scenario names, one per line
+//   node lab/scenarios.mjs env NAME    -> shell assignments for lab/run.sh
+
+export const NET = {
+  CLIENT4: '10.200.1.2', LB_C4: '10.200.1.1', LB_S4: '10.200.2.1', SERVER4: '10.200.2.2',
+  VIP4: '10.200.9.9', VIP4_B: '10.200.9.10', VIP4_NET: '10.200.9.0/24',
+  CLIENT6: 'fd00:200:1::2', LB_C6: 'fd00:200:1::1', LB_S6: 'fd00:200:2::1', SERVER6: 'fd00:200:2::2',
+  VIP6: 'fd00:200:9::9', VIP6_NET: 'fd00:200:9::/64',
+  VIP_PORT: 80, SERVER_PORT: 8080, SERVER_PORT_B: 8081,
+};
+
+/** Services as the client sidecar knows them: the VIP it dials and its Envoy cluster name. */
+export const SERVICES = {
+  backend: { host: NET.VIP4, port: 80, authority: 'backend.lab.svc.cluster.local', cluster: 'outbound|80||backend.lab.svc.cluster.local' },
+  orders: { host: NET.VIP4_B, port: 80, authority: 'orders.lab.svc.cluster.local', cluster: 'outbound|80||orders.lab.svc.cluster.local' },
+  backend6: { host: NET.VIP6, port: 80, authority: 'backend.lab.svc.cluster.local', cluster: 'outbound|80||backend.lab.svc.cluster.local' },
+};
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A few normal requests, an idle period, the request that meets the stale connection,
+ * then one more request (the pool dials a fresh connection if the old one died). */
+async function idleThenReuse(c, svc, idleMs) {
+  const a = c.upstream('a', svc);
+  await a.request({ method: 'GET', path: '/api/items/1' });
+  await sleep(250);
+  await a.request({ method: 'POST', path: '/api/orders', body: '{"sku":"A-1","qty":2}' });
+  await sleep(250);
+  await a.request({ method: 'GET', path: '/api/items/3' });
+  await sleep(idleMs);
+  await a.request({ method: 'GET', path: '/api/items/4' });
+  await sleep(300);
+  await a.request({ method: 'GET', path: '/api/items/5' });
+  await sleep(200);
+  await c.closeAll();
+}
+
+const BETWEEN = 'between client and server';
+
+export const SCENARIOS = [
+  {
+    num: 1,
+    name: 'rst-after-idle',
+    family: 4,
+    description: 'Keepalive off; the pooled connection idles 13 s, longer than the LB conntrack idle timeout (10 s); the next request is answered by an RST forged by the LB (source = VIP, TTL 64), never preceded by a FIN.',
+    lbIdleTimeoutSeconds: 10,
+    lbAction: 'REJECT',
+    serverKeepAliveTimeoutMs: 0,
+    clientKeepalive: null,
+    expect: { client: ['stale-reuse-rst'], server: [], lb: ['stale-reuse-rst'] },
+    verdict: { faultyHop: BETWEEN, rstOrigin: 'middlebox' },
+    run: (c) => idleThenReuse(c, SERVICES.backend, 13000),
+  },
+  {
+    num: 2,
+    name: 'keepalive-on',
+    family: 4,
+    description: 'Same traffic and 13 s idle as rst-after-idle, but the client socket has TCP keepalive (idle 2 s, interval 1 s): the probes refresh the LB conntrack entry and the request after the idle succeeds; no incident.',
+    lbIdleTimeoutSeconds: 10,
+    lbAction: 'REJECT',
+    serverKeepAliveTimeoutMs: 0,
+    clientKeepalive: { idleSeconds: 2, intervalSeconds: 1 },
+    expect: { client: [], server: [], lb: [] },
+    verdict: null,
+    run: (c) => idleThenReuse(c, SERVICES.backend, 13000),
+  },
+  {
+    num: 3,
+    name: 'blackhole',
+    family: 4,
+    description: 'Keepalive off; the LB silently DROPs packets of connections it has forgotten: the request after a 13 s idle is retransmitted without any answer until the client gives up after 3 s (504 UT), then a fresh connection works.',
+    lbIdleTimeoutSeconds: 10,
+    lbAction: 'DROP',
+    serverKeepAliveTimeoutMs: 0,
+    clientKeepalive: null,
+    expect: { client: ['stale-reuse-timeout'], server: [], lb: ['stale-reuse-timeout'] },
+    verdict: { faultyHop: BETWEEN, rstOrigin: null },
+    run: (c) => idleThenReuse(c, SERVICES.backend, 13000),
+  },
+  {
+    num: 4,
+    name: 'server-fin',
+    family: 4,
+    description: 'The server (Node 20, keepAliveTimeout 2 s, to which Node adds a 1 s buffer) closes the idle keep-alive connection with a FIN after 3 s; the client ignores the FIN and sends its next request 4.5 s after the last response; the server kernel answers with an RST (server TTL). LB idle timeout is 3600 s here.',
+    lbIdleTimeoutSeconds: 3600,
+    lbAction: 'REJECT',
+    serverKeepAliveTimeoutMs: 2000,
+    clientKeepalive: null,
+    ignoreFin: true,
+    expect: { client: ['reuse-after-fin'], server: ['reuse-after-fin'], lb: ['reuse-after-fin', 'reuse-after-fin'] },
+    verdict: { faultyHop: 'server', rstOrigin: 'server' },
+    run: (c) => idleThenReuse(c, SERVICES.backend, 4500),
+  },
+  {
+    num: 5,
+    name: 'busy',
+    family: 4,
+    description: '17 pooled connections to two VIPs, each idling a different time (1.6 s to 18 s) after its first request; those idle longer than the LB timeout (10 s) get an RST from the LB on reuse, the others are reused fine, so the idle timeout can be bracketed.',
+    lbIdleTimeoutSeconds: 10,
+    lbAction: 'REJECT',
+    serverKeepAliveTimeoutMs: 0,
+    clientKeepalive: null,
+    // idle (s) per connection; > 10 s ends in an incident
+    idles: { backend: [1.6, 3.2, 4.8, 6.0, 7.2, 8.0, 8.8, 11.2, 12.0, 13.0, 14.0, 15.2, 16.4, 18.0], orders: [4.0, 8.4, 12.4] },
+    expect: {
+      client: Array(8).fill('stale-reuse-rst'),
+      server: [],
+      lb: Array(8).fill('stale-reuse-rst'),
+    },
+    bracketServer: `${NET.VIP4}:80`,
+    verdict: { faultyHop: BETWEEN, rstOrigin: 'middlebox' },
+    async run(c) {
+      const jobs = [];
+      let i = 0;
+      for (const [svcName, idles] of Object.entries(this.idles)) {
+        idles.forEach((idle, k) => {
+          const start = i++ * 40;
+          jobs.push((async () => {
+            const up = c.upstream(`${svcName}-${k + 1}`, SERVICES[svcName]);
+            await sleep(start);
+            await up.request({ method: 'GET', path: `/api/${svcName}/${k + 1}` });
+            await sleep(Math.round(idle * 1000));
+            await up.request({ method: 'GET', path: `/api/${svcName}/${k + 1}/again` });
+          })());
+        });
+      }
+      await Promise.all(jobs);
+      await sleep(200);
+      await c.closeAll();
+    },
+  },
+  {
+    num: 6,
+    name: 'rst-after-idle-v6',
+    family: 6,
+    description: 'IPv6 variant of rst-after-idle: the LB (ip6tables DNAT + conntrack INVALID -> REJECT tcp-reset) forges the RST from the VIP with hop limit 64 while server packets arrive with hop limit 63.',
+    lbIdleTimeoutSeconds: 10,
+    lbAction: 'REJECT',
+    serverKeepAliveTimeoutMs: 0,
+    clientKeepalive: null,
+    expect: { client: ['stale-reuse-rst'], server: [], lb: ['stale-reuse-rst'] },
+    verdict: { faultyHop: BETWEEN, rstOrigin: 'middlebox' },
+    run: (c) => idleThenReuse(c, SERVICES.backend6, 13000),
+  },
+];
+
+export const REQUEST_TIMEOUT_MS = 3000; // like an Istio VirtualService `timeout: 3s`
+
+export function scenario(name) {
+  const s = SCENARIOS.find((x) => x.name === name);
+  if (!s) throw new Error(`unknown scenario ${name} (known: ${SCENARIOS.map((x) => x.name).join(', ')})`);
+  return s;
+}
+
+/** Deterministic UUID-shaped x-request-id: fd1ab0SS-0000-4000-8000-NNNNNNNNNNNN. */
+export function requestId(s, n) {
+  return `fd1ab0${String(s.num).padStart(2, '0')}-0000-4000-8000-${String(n).padStart(12, '0')}`;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const [cmd, name] = process.argv.slice(2);
+  if (cmd === 'list') {
+    for (const s of SCENARIOS) console.log(s.name);
+  } else if (cmd === 'env') {
+    const s = scenario(name);
+    const kv = {
+      ...NET,
+      FAMILY: s.family,
+      LB_TIMEOUT: s.lbIdleTimeoutSeconds,
+      LB_ACTION: s.lbAction,
+      SERVER_KA_MS: s.serverKeepAliveTimeoutMs,
+    };
+    for (const [k, v] of Object.entries(kv)) console.log(`${k}='${v}'`);
+  } else {
+    console.error('usage: scenarios.mjs list | env NAME');
+    process.exit(2);
+  }
+}

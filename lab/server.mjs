@@ -1,0 +1,87 @@
+// Lab server: an HTTP/1.1 keep-alive server (node:http) that logs like its Istio server
+// sidecar (inbound, Istio 1.9+ default text format) — one line per request that actually
+// arrived, with DOWNSTREAM_REMOTE_ADDRESS = the peer address its socket sees.
+//
+//   node lab/server.mjs --log FILE --ready FILE --keep-alive-timeout MS LISTEN...
+//   LISTEN = ip:port or [ip6]:port
+
+import http from 'node:http';
+import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { render, hostPort } from './accesslog.mjs';
+
+const args = process.argv.slice(2);
+const opt = (k) => {
+  const i = args.indexOf(k);
+  if (i < 0) throw new Error(`missing ${k}`);
+  const v = args[i + 1];
+  args.splice(i, 2);
+  return v;
+};
+const logPath = opt('--log');
+const readyPath = opt('--ready');
+const keepAliveTimeout = Number(opt('--keep-alive-timeout'));
+const listens = args.map((a) => {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(a);
+  return { host: m[1], port: Number(m[2]) };
+});
+fs.writeFileSync(logPath, '');
+
+function handler(req, res) {
+  const startMs = Date.now();
+  const t0 = performance.now();
+  const chunks = [];
+  let received = 0;
+  req.on('data', (d) => { chunks.push(d); received += d.length; });
+  req.on('end', () => {
+    const id = req.headers['x-request-id'] ?? null;
+    const body = JSON.stringify({ ok: true, path: req.url, requestId: id, servedBy: hostPort(req.socket.localAddress, req.socket.localPort) }) + '\n';
+    const svc = Math.floor(performance.now() - t0);
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+    res.on('finish', () => {
+      const s = req.socket;
+      fs.appendFileSync(logPath, render({
+        START_TIME: new Date(startMs).toISOString(),
+        'REQ(:METHOD)': req.method,
+        'REQ(X-ENVOY-ORIGINAL-PATH?:PATH)': req.url,
+        PROTOCOL: `HTTP/${req.httpVersion}`,
+        RESPONSE_CODE: 200,
+        RESPONSE_FLAGS: null,
+        RESPONSE_CODE_DETAILS: 'via_upstream',
+        BYTES_RECEIVED: received,
+        BYTES_SENT: Buffer.byteLength(body),
+        DURATION: Math.floor(performance.now() - t0),
+        'RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)': svc,
+        'REQ(X-FORWARDED-FOR)': req.headers['x-forwarded-for'],
+        'REQ(USER-AGENT)': req.headers['user-agent'],
+        'REQ(X-REQUEST-ID)': id,
+        'REQ(:AUTHORITY)': req.headers.host,
+        // The inbound sidecar's upstream is the app; in the lab app and sidecar are one
+        // process, so the "app" address is this socket's own and no sidecar->app socket
+        // exists (UPSTREAM_LOCAL_ADDRESS "-", Istio would show 127.0.0.6:port).
+        UPSTREAM_HOST: hostPort(s.localAddress, s.localPort),
+        UPSTREAM_CLUSTER: `inbound|${s.localPort}||`,
+        UPSTREAM_LOCAL_ADDRESS: null,
+        DOWNSTREAM_LOCAL_ADDRESS: hostPort(s.localAddress, s.localPort),
+        DOWNSTREAM_REMOTE_ADDRESS: hostPort(s.remoteAddress, s.remotePort),
+        REQUESTED_SERVER_NAME: null,
+        ROUTE_NAME: 'default',
+      }));
+    });
+  });
+}
+
+const servers = [];
+let pending = listens.length;
+for (const l of listens) {
+  const srv = http.createServer(handler);
+  // 0 disables Node's idle keep-alive close (default 5000 ms); >0 = the server-fin scenario.
+  srv.keepAliveTimeout = keepAliveTimeout;
+  srv.listen({ host: l.host, port: l.port, ipv6Only: l.host.includes(':') }, () => {
+    if (--pending === 0) fs.writeFileSync(readyPath, `${process.pid}\n`);
+  });
+  servers.push(srv);
+}
+
+process.on('SIGTERM', () => process.exit(0));

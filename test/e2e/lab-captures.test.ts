@@ -1,0 +1,96 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyzeCapture } from '../../src/analysis/analyze.js';
+import { REPO_ROOT } from '../corpus/shared.js';
+
+/**
+ * End to end on the bundled captures: real packets from a real Linux TCP stack behind a conntrack
+ * "load balancer", captured by tcpdump (see captures/README.md). Each scenario's truth.json was
+ * computed from the capture files by the lab; flowdoc, with its default settings, must report
+ * exactly those incidents — kinds, 4-tuples, frames, RST origin — and, with the logs, the
+ * matched lines and the verdict.
+ */
+
+interface TruthIncident {
+  kind: string;
+  client: string;
+  server: string;
+  idleSeconds: number;
+  frames: { lastBeforeIdle: number; request: number; rst: number | null; serverFin?: number };
+  requestId: string | null;
+  rst: { from: string; ttl: number; serverTtl: number; origin: string } | null;
+}
+interface Truth {
+  scenario: string;
+  captures: { file: string; vantage: string; format: string; linkType: number; precision: number; packets: number; tcpConnections: number; incidents: TruthIncident[] }[];
+  logs: { client: string; server: string };
+  expectedLogs: { requestId: string; client: { line: number; responseCode: number; flags: string[] } | null; server: { line: number } | null }[];
+  verdict: { requestId: string; faultyHop: string; rstOrigin: string }[];
+  idleTimeoutBracket: { server: string; minSeconds: number; maxSeconds: number } | null;
+}
+
+const CAPTURES = join(REPO_ROOT, 'captures');
+const scenarios = existsSync(CAPTURES)
+  ? readdirSync(CAPTURES).filter((d) => existsSync(join(CAPTURES, d, 'truth.json'))).sort()
+  : [];
+
+describe('flowdoc on the real-kernel lab captures', () => {
+  it('has the bundled scenarios', () => {
+    expect(scenarios).toEqual(['blackhole', 'busy', 'keepalive-on', 'rst-after-idle', 'rst-after-idle-v6', 'server-fin']);
+  });
+
+  for (const name of scenarios) {
+    const dir = join(CAPTURES, name);
+    const truth = JSON.parse(readFileSync(join(dir, 'truth.json'), 'utf8')) as Truth;
+    for (const cap of truth.captures) {
+      it(`${name}/${cap.file}: reports exactly the ${cap.incidents.length} incident(s) of the ground truth`, async () => {
+        const r = await analyzeCapture(join(dir, cap.file));
+        expect(r.capture).toMatchObject({ format: cap.format, linkTypes: [cap.linkType], packets: cap.packets, error: null });
+        expect(r.summary.connections).toBe(cap.tcpConnections);
+        const got = r.incidents.map((i) => ({
+          kind: i.kind, client: i.client, server: i.server, frames: i.frames,
+          requestId: i.request?.requestId ?? null,
+          rst: i.rst && { from: i.rst.from, ttl: i.rst.ttl, serverTtl: i.rst.serverTtl, origin: i.rst.origin },
+        }));
+        const want = cap.incidents.map((i) => ({
+          kind: i.kind, client: i.client, server: i.server,
+          frames: i.kind === 'stale-reuse-timeout' ? expect.objectContaining({ lastBeforeIdle: i.frames.lastBeforeIdle, request: i.frames.request, rst: null }) : i.frames,
+          requestId: i.requestId, rst: i.rst,
+        }));
+        expect(got).toEqual(want);
+        for (const [n, i] of cap.incidents.entries()) expect(r.incidents[n]!.idleSeconds!).toBeCloseTo(i.idleSeconds, 2);
+      });
+    }
+
+    const client = truth.captures.find((c) => c.file === 'client-any.pcap')!;
+    it(`${name}: with both hops' logs, ties each incident to the client's line, finds the server's (or not), and gives the verdict`, async () => {
+      const r = await analyzeCapture(join(dir, client.file), {
+        logs: [{ hop: 'client', file: join(dir, truth.logs.client) }, { hop: 'server', file: join(dir, truth.logs.server) }],
+      });
+      expect(r.logs!.hops.map((h) => [h.hop, h.error, h.rejected])).toEqual([['client', null, 0], ['server', null, 0]]);
+      expect(r.incidents).toHaveLength(truth.expectedLogs.length);
+      for (const want of truth.expectedLogs) {
+        const i = r.incidents.find((x) => x.request?.requestId === want.requestId)!;
+        expect(i, want.requestId).toBeDefined();
+        const clientLines = i.logs.filter((m) => m.hop === 'client');
+        const serverLines = i.logs.filter((m) => m.hop === 'server');
+        expect(clientLines.map((m) => [m.line, m.entry.responseCode, m.entry.flags])).toEqual(want.client ? [[want.client.line, want.client.responseCode, want.client.flags]] : []);
+        expect(clientLines[0]?.keys).toEqual(expect.arrayContaining(['upstream-4-tuple', 'request-id']));
+        expect(serverLines.map((m) => m.line)).toEqual(want.server ? [want.server.line] : []);
+        const v = truth.verdict.find((x) => x.requestId === want.requestId)!;
+        expect(i.verdict.culprit).toBe(v.rstOrigin === 'middlebox' || v.faultyHop.startsWith('between') ? 'middlebox' : 'server');
+        if (v.faultyHop === 'between client and server') {
+          expect(i.verdict.segment).toEqual({ after: 'client', before: 'server' });
+          expect(i.verdict.reason).toMatch(/between client and server .*; server never received the request$/);
+          expect(i.verdict.confidence).toBe('high');
+        }
+      }
+      if (truth.idleTimeoutBracket) {
+        const d = r.destinations.find((x) => x.server === truth.idleTimeoutBracket!.server)!;
+        expect(d.idleTimeout!.survivedSeconds!).toBeCloseTo(truth.idleTimeoutBracket.minSeconds, 2);
+        expect(d.idleTimeout!.failedSeconds!).toBeCloseTo(truth.idleTimeoutBracket.maxSeconds, 2);
+      }
+    });
+  }
+});
