@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { analyzeCapture } from '../../analysis/analyze.js';
 import type { Connection, ConnState } from '../../flows/index.js';
 import { renderFlowsTable } from '../../report/index.js';
+import { isoWithPrecision } from '../../shared/time.js';
 import { type Io, UsageError, useColour, writeResult } from '../io.js';
 import { Progress } from '../progress.js';
 import { captureErrorLine, fileSize, parseFormat, parseNumber, readStdinGuard } from './common.js';
@@ -46,7 +47,7 @@ export function registerFlows(program: Command, io: Io, setExit: (code: number) 
         onProgress: (n) => progress.update(n),
         onConnection: (c) => {
           if (!keep(c)) return;
-          if (streaming) io.stdout(JSON.stringify(c) + '\n');
+          if (streaming) io.stdout(JSON.stringify(withTimes(c)) + '\n');
           else kept.push(c);
         },
       });
@@ -54,8 +55,8 @@ export function registerFlows(program: Command, io: Io, setExit: (code: number) 
       kept.sort((a, b) => a.id - b.id);
       if (!streaming) {
         const text = format === 'json'
-          ? JSON.stringify({ capture: result.capture, summary: result.summary, connections: kept, warnings: result.warnings }, null, 2) + '\n'
-          : format === 'ndjson' ? kept.map((c) => JSON.stringify(c)).join('\n') + (kept.length ? '\n' : '')
+          ? JSON.stringify({ capture: result.capture, summary: result.summary, connections: kept.map(withTimes), warnings: result.warnings }, null, 2) + '\n'
+          : format === 'ndjson' ? kept.map((c) => JSON.stringify(withTimes(c))).join('\n') + (kept.length ? '\n' : '')
           : renderFlowsTable(kept, useColour(io) && !opts.out);
         writeResult(io, text, opts.out, Boolean(opts.force));
       }
@@ -64,6 +65,11 @@ export function registerFlows(program: Command, io: Io, setExit: (code: number) 
         setExit(2);
       }
     });
+}
+
+/** The record with its first/last packet times as ISO-8601 UTC (µs) up front, for people and tools. */
+function withTimes(c: Connection): Connection & { first: string; last: string } {
+  return { first: isoWithPrecision(c.firstMicros, 0, 6), last: isoWithPrecision(c.lastMicros, 0, 6), ...c };
 }
 
 function connectionFilter(opts: FlowsOptions): (c: Connection) => boolean {
