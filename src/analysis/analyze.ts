@@ -6,7 +6,7 @@ import { Detector, type Destination, type IncidentKind } from '../detect/index.j
 import { readLogFile, type LogReadResult } from '../logs/index.js';
 import type { Connection } from '../flows/index.js';
 import { isoWithPrecision } from '../shared/time.js';
-import { runFlows, type FlowRunSummary } from './flows.js';
+import { runFlows, type CaptureSource, type FlowRunSummary } from './flows.js';
 
 /** The idle threshold's default: a request after 10 s or more of silence can be a stale reuse. */
 export const DEFAULT_IDLE_THRESHOLD_SECONDS = 10;
@@ -26,6 +26,8 @@ export interface AnalyzeOptions extends ReadOptions {
   logFormat?: string;
   /** Clock-skew allowance between capture and logs, seconds (default 1). */
   skewSeconds?: number;
+  /** Read packets from this source instead of `file` (scan --stitch: several rotated files as one stream). */
+  source?: CaptureSource;
 }
 
 export interface CaptureDescription {
@@ -89,10 +91,12 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
   const maxConnections = options.maxConnections ?? 1_000_000;
   const lingerSeconds = options.lingerSeconds ?? 10;
   let first = Infinity, last = -Infinity;
+  let headsCut = 0;
   const detector = new Detector({ idleThresholdSeconds, precision: 6 });
   const run = await runFlows(file, (c) => {
     if (c.firstMicros < first) first = c.firstMicros;
     if (c.lastMicros > last) last = c.lastMicros;
+    headsCut += c.anomalyCounts['http-head-too-long'] ?? 0;
     detector.onConnection(c);
     options.onConnection?.(c);
   }, {
@@ -124,7 +128,7 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
     incidents,
     destinations,
     logs: logResults.length ? logsSummary(logResults, unexplained, skewMs) : null,
-    warnings: [...warnings(run), ...logResults.filter((r) => r.error).map((r) => `log file ${r.error!.oneLine()}`)],
+    warnings: [...warnings(run, headsCut), ...logResults.filter((r) => r.error).map((r) => `log file ${r.error!.oneLine()}`)],
   };
 }
 
@@ -158,7 +162,7 @@ function describeCapture(run: FlowRunSummary, first: number, last: number): Capt
   };
 }
 
-function warnings(run: FlowRunSummary): string[] {
+function warnings(run: FlowRunSummary, headsCut: number): string[] {
   const w: string[] = [];
   if (run.capture.error) {
     const e = run.capture.error;
@@ -167,6 +171,7 @@ function warnings(run: FlowRunSummary): string[] {
   if (run.table.evicted > 0) w.push(`${run.table.evicted} connections were evicted because more than the maximum were open at once (--max-connections); their later packets start new, partial connections`);
   if (run.timeReversals > 0) w.push(`${run.timeReversals} packets are earlier than the packet before them; idle gaps around them may be off`);
   if (run.damagedTcp > 0) w.push(`${run.damagedTcp} TCP packets had damaged or truncated headers and were skipped`);
+  if (headsCut > 0) w.push(`${headsCut} HTTP head${headsCut === 1 ? ' was' : 's were'} longer than 16 KiB without ending (headers that never end?): only ${headsCut === 1 ? 'its' : 'their'} first 16 KiB were read`);
   if (run.table.duplicatesSkipped > 0) w.push(`${run.table.duplicatesSkipped} duplicate packets (the same packet seen on two interfaces of an -i any capture) were skipped`);
   return w;
 }

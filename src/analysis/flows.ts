@@ -1,9 +1,18 @@
-import { readCapture, type CaptureRecord, type CaptureSummary, type ReadOptions } from '../capture/index.js';
+import { readCapture, type CaptureRecord, type CaptureSummary, type ReadOptions, type RecordSink } from '../capture/index.js';
 import { DecodeStatus, IpProtocol, PacketDecoder } from '../decode/index.js';
 import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type Connection, type TableOptions, type TableStats } from '../flows/index.js';
 
+/**
+ * Where the packets come from when it is not the one file named: reads records into `sink` (in
+ * time order, frame numbers increasing) and describes what it read. `flowdoc scan --stitch` passes
+ * the rotated files of one node as one source, so a connection spanning two files stays one.
+ */
+export type CaptureSource = (sink: RecordSink, options: ReadOptions) => Promise<CaptureSummary>;
+
 export interface FlowRunOptions extends ReadOptions {
   table?: Partial<TableOptions>;
+  /** Read packets from this source instead of `file` (default: `readCapture(file, …)`). */
+  source?: CaptureSource;
 }
 
 /** What one pass over a capture produced, besides the connections handed to the callback. */
@@ -42,7 +51,7 @@ export async function runFlows(file: string, onConnection: (c: Connection) => vo
     tcpSegments++;
     table.onPacket(p, r.frame, micros);
   };
-  const capture = await readCapture(file, sink, options);
+  const capture = options.source ? await options.source(sink, options) : await readCapture(file, sink, options);
   table.flush();
   return { capture, table: table.stats, packets: capture.packets, tcpSegments, notTcp, damagedTcp, timeReversals };
 }

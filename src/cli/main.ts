@@ -4,6 +4,8 @@ import { registerAnalyze } from './commands/analyze.js';
 import { registerFlows } from './commands/flows.js';
 import { registerInfo } from './commands/info.js';
 import { registerLogs } from './commands/logs.js';
+import { registerMerge } from './commands/merge.js';
+import { registerScan } from './commands/scan.js';
 import { type Io, UsageError, processIo } from './io.js';
 
 /** Exit codes: 0 ok, 1 findings (for commands that promise that), 2 usage or input error. */
@@ -40,6 +42,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   registerFlows(program, io, setExit);
   registerInfo(program, io, setExit);
   registerLogs(program, io, setExit);
+  registerScan(program, io, setExit);
+  registerMerge(program, io, setExit);
 
   try {
     await program.parseAsync(argv);

@@ -111,6 +111,6 @@ describe('correlation with access logs', () => {
     const r = await analyzeBytes(bytes);
     expect(r.logs).toBeNull();
     expect(r.incidents[0]!.verdict).toMatchObject({ culprit: 'middlebox', confidence: 'medium' });
-    expect(r.incidents[0]!.verdict.reason).toMatch(/between the client 10\.0\.0\.1:40000 and the server 10\.9\.9\.9:80 \(2 hop\(s\) closer than the server, by TTL\)/);
+    expect(r.incidents[0]!.verdict.reason).toMatch(/between the client 10\.0\.0\.1:40000 and the server 10\.9\.9\.9:80 \(2 hops closer than the server, by TTL\)/);
   });
 });

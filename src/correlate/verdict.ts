@@ -1,4 +1,4 @@
-import { fmtSeconds, type Incident } from '../detect/index.js';
+import { fmtSeconds, hopsCloser, type Incident } from '../detect/index.js';
 import type { HopEvidence, LogMatch, Verdict } from './types.js';
 
 /**
@@ -24,12 +24,13 @@ export function decideVerdict(i: Incident, hops: readonly HopEvidence[], matches
     case 'stale-reuse-rst': {
       const origin = i.rst?.origin ?? 'unknown';
       if (origin === 'middlebox') {
-        const hopsCloser = i.rst && i.rst.serverHops !== null && i.rst.rstHops !== null ? ` (${i.rst.serverHops - i.rst.rstHops} hop(s) closer than the server, by TTL)` : '';
+        const n = i.rst ? hopsCloser(i.rst) : null;
+        const closer = n !== null ? ` (${n} hop${n === 1 ? '' : 's'} closer than the server, by TTL)` : i.rst ? ' (a different network stack, by TTL)' : '';
         return {
           faultyHop: null,
           segment: { after, before },
           culprit: 'middlebox',
-          reason: `the load balancer / NAT ${between(after, before)}${hopsCloser} reset a connection idle for ${idle}${never}`,
+          reason: `the load balancer / NAT ${between(after, before)}${closer} reset a connection idle for ${idle}${never}`,
           confidence: contradiction ? 'low' : haveLogs && saw.length > 0 && signature ? 'high' : 'medium',
         };
       }

@@ -296,7 +296,8 @@ function summarise(i: Incident): string {
   const req = i.request?.protocol === 'http' ? `${i.request.method} ${i.request.path}` : i.request?.protocol === 'tls' ? `a TLS request${i.request.sni ? ` to ${i.request.sni}` : ''}` : 'a request';
   const idle = i.idleSeconds !== null ? fmtSeconds(i.idleSeconds) : '';
   const ka = i.keepaliveProbes.client + i.keepaliveProbes.server === 0 ? 'no keepalive probes' : `${i.keepaliveProbes.client + i.keepaliveProbes.server} keepalive probes`;
-  const who = i.rst ? (i.rst.origin === 'middlebox' ? `a middlebox${i.rst.rstHops !== null && i.rst.serverHops !== null ? ` ${i.rst.serverHops - i.rst.rstHops} hop(s) closer than the server` : ''}` : i.rst.origin === 'server' ? 'the server' : 'an unknown sender') : '';
+  const closer = i.rst ? hopsCloser(i.rst) : null;
+  const who = i.rst ? (i.rst.origin === 'middlebox' ? `a middlebox${closer !== null ? ` ${closer} hop${closer === 1 ? '' : 's'} closer than the server` : ''}` : i.rst.origin === 'server' ? 'the server' : 'an unknown sender') : '';
   switch (i.kind) {
     case 'stale-reuse-rst':
       return `${req} on ${i.client} → ${i.server} after ${idle} idle (${ka}) was reset by ${who} (frame ${i.frames.rst}); no FIN had been seen`;
@@ -307,6 +308,16 @@ function summarise(i: Incident): string {
     case 'reset-in-flight':
       return `${who.charAt(0).toUpperCase() + who.slice(1)} reset ${i.client} → ${i.server} (frame ${i.frames.rst}) while ${req} (frame ${i.frames.request}) was unanswered`;
   }
+}
+
+/**
+ * How many hops closer than the server the RST's sender is, when both TTLs start from the same
+ * initial value (otherwise the counts are not comparable and this is null).
+ */
+export function hopsCloser(rst: RstEvidence): number | null {
+  if (rst.rstHops === null || rst.serverHops === null) return null;
+  const d = rst.serverHops - rst.rstHops;
+  return d > 0 && rst.ttl > (rst.serverTtl ?? 0) && rst.ttl - (rst.serverTtl ?? 0) === d ? d : null;
 }
 
 export function splitEndpoint(ep: string): [string, string] {
