@@ -99,6 +99,19 @@ describe('incident rules', () => {
     expect(r.incidents[0]!.verdict.reason).toMatch(/client's idle timeout must be shorter than the server's keep-alive timeout/);
   });
 
+  it('reports only reuse-after-fin when the server closed after a long idle and the client reused it soon after', async () => {
+    const cap = new CaptureScript({ start: START });
+    const { c } = pooled(cap);
+    cap.idle(60);
+    const [fin] = c.fin('server');
+    cap.idle(5);
+    c.clientSends(GET('/late', 'r12'), { ack: false });
+    c.rst('server', { ttl: 61 });
+    const r = await analyzeBytes(cap.toPcap());
+    expect(r.incidents.map((i) => [i.kind, i.frames.serverFin])).toEqual([['reuse-after-fin', fin]]);
+    expect(r.incidents[0]!.times.serverFin).toMatch(/^2024-05-01T10:01:00\.\d{6}Z$/);
+  });
+
   it('finds reset-in-flight: the server resets during an active exchange, not after idle', async () => {
     const cap = new CaptureScript({ start: START });
     const { c } = pooled(cap);

@@ -46,6 +46,7 @@ interface PendingIncident {
   lastRetransmission?: number;
   gaveUp?: 'client-rst' | 'client-fin' | 'capture-end';
   serverFin?: number;
+  serverFinMicros?: number;
 }
 
 /**
@@ -69,8 +70,9 @@ export class Detector {
       const a = gap.after;
       if (a.requestFrame === null) continue;
       // A FIN before the gap makes it a different story (reuse-after-fin), not a forgotten connection.
-      const finBefore = (c.clientStats.firstFin && c.clientStats.firstFin.frame < gap.toFrame) ||
-        (c.serverStats.firstFin && c.serverStats.firstFin.frame < gap.toFrame);
+      // A FIN that ends the gap counts too: a server closing an idle connection is the keep-alive race.
+      const finBefore = (c.clientStats.firstFin && c.clientStats.firstFin.frame <= gap.toFrame) ||
+        (c.serverStats.firstFin && c.serverStats.firstFin.frame <= gap.toFrame);
       if (finBefore) continue;
       const base = {
         conn: c, gap, requestFrame: a.requestFrame, requestMicros: a.requestMicros,
@@ -95,7 +97,7 @@ export class Detector {
       this.pending.push({
         kind: 'reuse-after-fin', conn: c, gap: null, rstFrame: sf.rst.frame, rstMicros: sf.rst.micros, rstTtl: sf.rst.ttl, rstFromServer: true,
         requestFrame: sf.dataFrame, requestMicros: sf.dataMicros, lastBeforeFrame: sf.dataPrevFrame, lastBeforeMicros: null,
-        idleSeconds: sf.dataGapSeconds, maxPacketGapSeconds: sf.dataGapSeconds, retransmissions: 0, serverFin: sf.fin.frame,
+        idleSeconds: sf.dataGapSeconds, maxPacketGapSeconds: sf.dataGapSeconds, retransmissions: 0, serverFin: sf.fin.frame, serverFinMicros: sf.fin.micros,
       });
       return;
     }
@@ -184,7 +186,10 @@ export class Detector {
       maxPacketGapSeconds: p.maxPacketGapSeconds === null ? null : round6(p.maxPacketGapSeconds),
       keepaliveProbes: { client: p.gap?.clientProbes ?? 0, server: p.gap?.serverProbes ?? 0 },
       frames,
-      times: { lastBeforeIdle: t(lastBeforeMicros), request: t(p.requestMicros) ?? (request?.time || null), rst: rst?.time ?? null },
+      times: {
+        lastBeforeIdle: t(lastBeforeMicros), request: t(p.requestMicros) ?? (request?.time || null), rst: rst?.time ?? null,
+        ...(p.serverFinMicros !== undefined && { serverFin: t(p.serverFinMicros) }),
+      },
       retransmissions: p.retransmissions,
       ...(p.gaveUp !== undefined && { gaveUp: p.gaveUp }),
       request,

@@ -65,7 +65,13 @@ export interface Incident {
     /** For stale-reuse-timeout: the last retransmission of the request seen. */
     readonly lastRetransmission?: number;
   };
-  readonly times: { readonly lastBeforeIdle: string | null; readonly request: string | null; readonly rst: string | null };
+  readonly times: {
+    readonly lastBeforeIdle: string | null;
+    readonly request: string | null;
+    readonly rst: string | null;
+    /** reuse-after-fin only: when the server's FIN came. */
+    readonly serverFin?: string | null;
+  };
   /** Retransmissions of the request (stale-reuse-timeout). */
   readonly retransmissions: number;
   /** How the attempt ended for stale-reuse-timeout: the client's RST or FIN, or the capture ended first. */

@@ -43,7 +43,7 @@ describe('the CLI on bad input and usage mistakes', () => {
   it('refuses an unknown --format with exit code 2', async () => {
     const r = await runCli(['analyze', '--format', 'xml', CAPTURE]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe("flowdoc: unknown --format 'xml' (choose table, json)\n");
+    expect(r.stderr).toBe("flowdoc: unknown --format 'xml' (choose table, json, markdown, html)\n");
   });
 
   it('refuses a non-number threshold with exit code 2', async () => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { analyzeCapture, DEFAULT_IDLE_THRESHOLD_SECONDS } from '../../analysis/analyze.js';
-import { renderAnalysisTable } from '../../report/index.js';
+import { REPORT_FORMATS, renderAnalysis } from '../../report/index.js';
 import { type Io, useColour, writeResult } from '../io.js';
 import { Progress } from '../progress.js';
 import { captureErrorLine, collect, fileSize, parseFormat, parseHopFile, parseNumber, readStdinGuard } from './common.js';
@@ -22,7 +22,7 @@ export function registerAnalyze(program: Command, io: Io, setExit: (code: number
     .command('analyze')
     .description('find requests sent on connections the network had already forgotten, tell who reset them, and bracket the idle timeout')
     .argument('<capture>', 'pcap / pcapng file (gzip too); - for standard input')
-    .option('-f, --format <format>', 'table | json', 'table')
+    .option('-f, --format <format>', 'table | json | markdown (postmortem) | html (self-contained, with timelines)', 'table')
     .option('-l, --logs <[hop=]file>', 'Envoy/Istio access log of a hop on the path (repeat, in path order: client side first)', collect, [])
     .option('--log-format <format>', 'Envoy format string of the logs (default: detected per file)')
     .option('--skew <seconds>', 'clock-skew allowance between capture and logs', '1')
@@ -32,7 +32,7 @@ export function registerAnalyze(program: Command, io: Io, setExit: (code: number
     .option('-o, --out <file>', 'write the report to FILE instead of standard output')
     .option('--force', 'overwrite --out FILE if it exists')
     .action(async (file: string, opts: AnalyzeCliOptions) => {
-      const format = parseFormat(opts.format, ['table', 'json']);
+      const format = parseFormat(opts.format, REPORT_FORMATS);
       const failOn = parseFormat(opts.failOn, ['incidents', 'none']);
       const idleThresholdSeconds = parseNumber(opts.idleThreshold, '--idle-threshold', { min: 0 });
       const maxConnections = parseNumber(opts.maxConnections, '--max-connections', { min: 1, integer: true });
@@ -47,7 +47,7 @@ export function registerAnalyze(program: Command, io: Io, setExit: (code: number
       progress.done();
       const notCapture = result.capture.format === null;
       if (!notCapture || format === 'json') {
-        const text = format === 'json' ? JSON.stringify(result, null, 2) + '\n' : renderAnalysisTable(result, useColour(io) && !opts.out);
+        const text = renderAnalysis(result, format, { colour: useColour(io) && !opts.out, captureLabel: file });
         writeResult(io, text, opts.out, Boolean(opts.force));
       }
       for (const h of result.logs?.hops ?? []) {

@@ -1,0 +1,71 @@
+import type { AnalysisResult } from '../analysis/analyze.js';
+import type { HopEvidence, LogMatch, LogsSummary, Verdict } from '../correlate/index.js';
+import type { Incident } from '../detect/index.js';
+
+/**
+ * An incident as the renderers take it: the packet evidence, plus what the logs of every hop say
+ * when log correlation ran (a `CorrelatedIncident`). Without logs the three extra fields are absent.
+ */
+export type ReportIncident = Incident & {
+  readonly logs?: readonly LogMatch[];
+  readonly hops?: readonly HopEvidence[];
+  readonly verdict?: Verdict;
+};
+
+/**
+ * What every renderer accepts: an `AnalysisResult`, whether its incidents are plain `Incident`s
+ * (packets only) or `CorrelatedIncident`s with a `logs` summary beside them.
+ */
+export type ReportInput = Omit<AnalysisResult, 'incidents'> & {
+  readonly incidents: readonly ReportIncident[];
+  readonly logs?: LogsSummary | null;
+};
+
+/** Extra evidence times the detector may add later; read when present, never required. */
+interface ExtraTimes {
+  readonly serverFin?: string | null;
+  readonly lastRetransmission?: string | null;
+}
+
+/** Time of the server's FIN (reuse-after-fin), when the evidence has it. */
+export function serverFinTime(i: Incident): string | null {
+  return (i.times as Incident['times'] & ExtraTimes).serverFin ?? null;
+}
+
+/** Time of the last retransmission (stale-reuse-timeout), when the evidence has it. */
+export function lastRetransmissionTime(i: Incident): string | null {
+  return (i.times as Incident['times'] & ExtraTimes).lastRetransmission ?? null;
+}
+
+/**
+ * How long the server's side of a reuse-after-fin connection was idle before its FIN (the server's
+ * keep-alive timeout as it acted), when the evidence has it: `serverIdleBeforeFinSeconds`.
+ */
+export function serverIdleBeforeFin(i: Incident): number | null {
+  const v = (i as Incident & { readonly serverIdleBeforeFinSeconds?: number | null }).serverIdleBeforeFinSeconds;
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+export const isStale = (i: Incident): boolean => i.kind === 'stale-reuse-rst' || i.kind === 'stale-reuse-timeout';
+
+/** `10.0.0.1:80` → ['10.0.0.1', 80]; `[2001:db8::1]:443` → ['2001:db8::1', 443]. */
+export function hostPort(ep: string): [string, number] {
+  const i = ep.lastIndexOf(':');
+  const host = ep.slice(0, i);
+  return [host.startsWith('[') ? host.slice(1, -1) : host, Number(ep.slice(i + 1))];
+}
+
+/** Smallest / largest of many numbers without spreading them into arguments (which overflows the stack past ~100k). */
+export function minOf(values: Iterable<number>, empty = Infinity): number {
+  let m = empty;
+  let first = true;
+  for (const v of values) { if (first || v < m) m = v; first = false; }
+  return m;
+}
+
+export function maxOf(values: Iterable<number>, empty = -Infinity): number {
+  let m = empty;
+  let first = true;
+  for (const v of values) { if (first || v > m) m = v; first = false; }
+  return m;
+}

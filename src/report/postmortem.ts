@@ -1,0 +1,292 @@
+/**
+ * The postmortem attachment as a document: summary (what broke, how often, which hop, the fix),
+ * a UTC timeline, one section per incident with its evidence, the matched log lines per hop, the
+ * verdict and the commands to check it, then destinations, logs and the remedies.
+ */
+import type { HopEvidence } from '../correlate/index.js';
+import { code, rich, strong, type Block, type IncidentTimeline, type Rich, type TimelinePoint } from './document.js';
+import {
+  cap, checkCommands, incidentEvents, INCIDENT_KIND_MEANINGS, KIND_TITLES, lastBeforeMicros, logFailed, logResponse, overview, packetCulprit,
+  requestLabel, whichHop,
+} from './facts.js';
+import { lastRetransmissionTime, serverFinTime, type ReportIncident, type ReportInput } from './input.js';
+import type { Remedy, RemedyLayer } from './remedies/index.js';
+import { fmtDuration, isoToMicros, microsToIso, msToIso } from './time.js';
+
+export interface PostmortemOptions {
+  /** How to name the capture (and the file in the tshark commands); default the capture's own path. */
+  readonly captureLabel?: string;
+  /** Incidents given a full section; the rest are counted (they are all in the JSON). Default 50. */
+  readonly maxIncidentSections?: number;
+}
+
+export interface Postmortem {
+  readonly title: string;
+  readonly blocks: readonly Block[];
+}
+
+const LAYER_TITLES: Readonly<Record<RemedyLayer, string>> = {
+  'application': 'In the application',
+  'client-sidecar': 'In the client sidecar (Istio)',
+  'server-side': 'On the server side',
+};
+
+export function buildPostmortem(r: ReportInput, remedies: readonly Remedy[], o: PostmortemOptions = {}): Postmortem {
+  const file = o.captureLabel ?? r.capture.file;
+  const maxSections = o.maxIncidentSections ?? 50;
+  const b: Block[] = [];
+  const title = `flowdoc postmortem: ${file}`;
+  b.push({ kind: 'heading', level: 1, text: title, id: 'top' });
+
+  // ---- summary ----------------------------------------------------------------------------
+  const ov = overview(r, remedies);
+  b.push({ kind: 'heading', level: 2, text: 'Summary', id: 'summary' });
+  b.push({
+    kind: 'list',
+    items: [
+      rich(strong('What broke: '), ov.whatBroke),
+      rich(strong('How often: '), ov.howOften),
+      rich(strong('Which hop: '), ov.whichHop),
+      rich(strong('The fix: '), ov.fix),
+    ],
+  });
+  const c = r.capture;
+  b.push({
+    kind: 'table',
+    head: ['capture', ''],
+    rows: [
+      [rich('file'), rich(code(file))],
+      [rich('format'), rich(`${c.format ?? 'not a capture'}${c.gzip ? ' (gzip)' : ''}, ${c.linkTypeNames.join(', ') || '-'}`)],
+      [rich('packets'), rich(`${c.packets} (${r.summary.tcpSegments} TCP segments, ${r.summary.connections} connections)`)],
+      [rich('time (UTC)'), rich(c.first ? `${c.first} → ${c.last} (${fmtDuration(c.durationSeconds ?? 0)})` : '-')],
+      [rich('idle threshold'), rich(`${r.options.idleThresholdSeconds} s`)],
+      [rich('logs'), rich(r.logs ? `${r.logs.hops.length} hop${r.logs.hops.length === 1 ? '' : 's'}: ${r.logs.hops.map((h) => h.hop).join(', ')}` : 'none given (the verdicts use the packets alone)')],
+      [rich('analysed by'), rich(`${r.tool.name} ${r.tool.version}`)],
+    ],
+  });
+  if (r.warnings.length) b.push({ kind: 'list', items: r.warnings.map((w) => rich(strong('Warning: '), w)) });
+
+  if (r.incidents.length === 0) {
+    b.push({ kind: 'para', tone: 'good', content: rich(ov.whatBroke) });
+  } else {
+    // ---- timeline ---------------------------------------------------------------------------
+    b.push({ kind: 'heading', level: 2, text: 'Timeline (UTC)', id: 'timeline' });
+    const rows: Rich[][] = [];
+    r.incidents.slice(0, maxSections).forEach((i, n) => {
+      for (const e of incidentEvents(i)) rows.push([rich(code(microsToIso(e.micros))), rich(String(n + 1)), rich(e.frame !== null ? String(e.frame) : '-'), rich(e.event)]);
+    });
+    rows.sort((x, y) => (x[0][0].text < y[0][0].text ? -1 : x[0][0].text > y[0][0].text ? 1 : 0));
+    b.push({ kind: 'table', head: ['time (UTC)', 'incident', 'frame', 'event'], rows });
+
+    // ---- incidents --------------------------------------------------------------------------
+    b.push({ kind: 'heading', level: 2, text: 'Incidents', id: 'incidents' });
+    r.incidents.slice(0, maxSections).forEach((i, n) => b.push(...incidentSection(i, n + 1, file)));
+    if (r.incidents.length > maxSections) {
+      b.push({ kind: 'para', tone: 'note', content: rich(`… and ${r.incidents.length - maxSections} more incidents, all in the JSON report (--format json).`) });
+    }
+  }
+
+  // ---- destinations -------------------------------------------------------------------------
+  const dests = r.destinations.filter((d) => d.incidents > 0);
+  if (dests.length) {
+    b.push({ kind: 'heading', level: 2, text: 'Destinations', id: 'destinations' });
+    b.push({
+      kind: 'table',
+      head: ['destination', 'connections', 'incidents', 'server TTL', 'keepalive', 'idle timeout'],
+      rows: dests.map((d) => [
+        rich(code(d.server)), rich(String(d.connections)), rich(String(d.incidents)), rich(d.serverTtl !== null ? String(d.serverTtl) : '-'),
+        rich(d.keepalive.text || '-'), rich(d.idleTimeout?.text ?? '-'),
+      ]),
+    });
+    const others = r.destinations.length - dests.length;
+    if (others > 0) b.push({ kind: 'para', content: rich(`${others} other destination${others === 1 ? '' : 's'} had no incidents.`) });
+  }
+
+  // ---- logs ---------------------------------------------------------------------------------
+  if (r.logs) b.push(...logsSection(r));
+
+  // ---- remedies -----------------------------------------------------------------------------
+  if (remedies.length) {
+    b.push({ kind: 'heading', level: 2, text: 'Remedies', id: 'remedies' });
+    b.push({ kind: 'para', content: rich('Every number below was computed from this capture\'s measurements; the list under each destination says from which.') });
+    for (const rem of remedies) b.push(...remedySection(rem));
+  }
+  return { title, blocks: b };
+}
+
+function incidentSection(i: ReportIncident, n: number, file: string): Block[] {
+  const b: Block[] = [];
+  b.push({ kind: 'heading', level: 3, text: `${n}. ${KIND_TITLES[i.kind]}: ${i.client} → ${i.server}`, id: `incident-${n}` });
+  b.push({ kind: 'para', content: rich(code(i.kind), `: ${INCIDENT_KIND_MEANINGS[i.kind]}.`) });
+  b.push({ kind: 'para', tone: 'bad', content: rich(`${cap(i.summary)}.`) });
+  b.push({ kind: 'timeline', timeline: timelineOf(i, n) });
+
+  const rows: Rich[][] = [];
+  const ev = (label: string, ...value: (string | ReturnType<typeof code>)[]) => rows.push([rich(label), rich(...value)]);
+  ev('connection', `#${i.connection} `, code(`${i.client} → ${i.server}`), ', history ', code(i.history));
+  const last = lastBeforeMicros(i);
+  if (i.idleSeconds !== null && i.kind !== 'reset-in-flight') {
+    const probes = i.keepaliveProbes.client + i.keepaliveProbes.server;
+    ev('idle gap', `${fmtDuration(i.idleSeconds)}: frame ${i.frames.lastBeforeIdle ?? '?'}${last !== null ? ` at ${microsToIso(last)}` : ''} → frame ${i.frames.request ?? '?'}${i.times.request ? ` at ${i.times.request}` : ''}`);
+    ev('keepalive probes', probes === 0
+      ? 'none from either side: keepalive was off'
+      : `${i.keepaliveProbes.client} from the client, ${i.keepaliveProbes.server} from the server; the longest silence between packets was ${fmtDuration(i.maxPacketGapSeconds ?? 0)}`);
+  }
+  if (i.frames.serverFin !== undefined) {
+    const fin = serverFinTime(i);
+    ev('server FIN', `frame ${i.frames.serverFin}${fin ? ` at ${fin}` : ''}: the server closed the connection before the request`);
+  }
+  const req = i.request;
+  if (req) {
+    const parts: (string | ReturnType<typeof code>)[] = [`frame ${req.frame}${req.time ? ` at ${req.time}` : ''}: `];
+    if (req.protocol === 'http') {
+      parts.push(code(`${req.method ?? ''} ${req.path ?? ''}`.trim()));
+      if (req.host) parts.push(', Host ', code(req.host));
+      if (req.requestId) parts.push(', x-request-id ', code(req.requestId));
+      if (req.userAgent) parts.push(', User-Agent ', code(req.userAgent));
+    } else parts.push(requestLabel(i));
+    ev('request', ...parts);
+  }
+  if (i.kind === 'stale-reuse-timeout') {
+    const lr = lastRetransmissionTime(i);
+    ev('retransmissions', `${i.retransmissions}${i.frames.lastRetransmission !== undefined ? `, the last frame ${i.frames.lastRetransmission}${lr ? ` at ${lr}` : ''}` : ''}; then ${i.gaveUp === 'client-rst' ? 'the client reset the connection' : i.gaveUp === 'client-fin' ? 'the client closed it' : 'the capture ended'}`);
+  }
+  if (i.rst) {
+    ev('RST', `frame ${i.rst.frame} at ${i.rst.time} from `, code(i.rst.from), `, TTL ${i.rst.ttl} vs the server's ${i.rst.serverTtl ?? 'unknown'}: ${i.rst.origin}`);
+    ev('RST origin', i.rst.reason);
+  }
+  ev('who broke it (packets)', packetCulprit(i));
+  b.push({ kind: 'table', head: ['evidence', ''], rows });
+
+  // Logs per hop.
+  if (i.hops && i.hops.length) {
+    b.push({ kind: 'heading', level: 4, text: 'What each hop logged' });
+    const lrows: Rich[][] = [];
+    for (const h of i.hops) {
+      const matches = (i.logs ?? []).filter((m) => m.hop === h.hop);
+      if (!matches.length) {
+        lrows.push([rich(h.hop), rich(roleText(h)), rich('-'), rich('-'), rich(h.sawRequest ? 'logged it (line not kept)' : 'no line: this hop never saw the request')]);
+        continue;
+      }
+      for (const m of matches) {
+        lrows.push([
+          rich(h.hop), rich(roleText(h)), rich(code(`${baseName(m.file)}:${m.line}`)),
+          rich(m.entry.startMs !== null ? code(msToIso(m.entry.startMs)) : '-', m.entry.durationMs !== null ? ` +${m.entry.durationMs} ms` : ''),
+          rich(code(logResponse(m)), ': ', m.meaning.startsWith(logResponse(m)) ? m.meaning.slice(logResponse(m).length).replace(/^[;:,]\s*/, '') : m.meaning,
+            ` (matched by ${m.keys.join(', ')}${m.offsetMs !== null ? `; the request packet is ${m.offsetMs >= 0 ? '+' : ''}${m.offsetMs} ms from START_TIME` : ''})`),
+        ]);
+      }
+    }
+    b.push({ kind: 'table', head: ['hop', 'role', 'line', 'START_TIME', 'what it says'], rows: lrows });
+  } else if (i.logs && i.logs.length) {
+    b.push({ kind: 'heading', level: 4, text: 'Matched log lines' });
+    b.push({ kind: 'list', items: i.logs.map((m) => rich(code(`${m.hop} ${m.file}:${m.line}`), ' ', code(logResponse(m)), `: ${m.meaning}`)) });
+  }
+  if (i.verdict) {
+    const v = i.verdict;
+    const seg = v.segment ? ` The fault lies between ${v.segment.after ?? 'the client'} and ${v.segment.before ?? 'the server'}.` : '';
+    b.push({
+      kind: 'para', tone: 'bad',
+      content: rich(
+        strong('Verdict: '), `${cap(v.reason)}${/[.!]$/.test(v.reason) ? '' : '.'}`,
+        v.faultyHop ? ' Hop at fault: ' : '', v.faultyHop ? code(v.faultyHop) : '', v.faultyHop ? '.' : '',
+        `${seg} Culprit: ${v.culprit}; confidence ${v.confidence}.`,
+      ),
+    });
+  } else {
+    b.push({ kind: 'para', content: rich(strong('Verdict (packets only): '), `${cap(whichHop(i))}.`) });
+  }
+
+  b.push({ kind: 'heading', level: 4, text: 'Check it yourself' });
+  b.push({ kind: 'code', language: 'sh', code: checkCommands(i, file).join('\n') + '\n' });
+  b.push({ kind: 'para', content: rich('Wireshark display filter: ', code(i.displayFilter)) });
+  return b;
+}
+
+/** `a/b/client.log` → `client.log` (the Logs section has the full path). */
+function baseName(file: string): string {
+  return file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1) || file;
+}
+
+function roleText(h: HopEvidence): string {
+  return h.role === 'client-side' ? 'sent it upstream' : h.role === 'server-side' ? 'received it' : h.role === 'related' ? 'same request id' : '-';
+}
+
+function logsSection(r: ReportInput): Block[] {
+  const l = r.logs!;
+  const b: Block[] = [{ kind: 'heading', level: 2, text: 'Logs', id: 'logs' }];
+  b.push({
+    kind: 'table',
+    head: ['hop', 'file', 'format', 'lines', 'entries', 'rejected', 'error'],
+    rows: l.hops.map((h) => [rich(h.hop), rich(code(h.file)), rich(h.format ?? '-'), rich(String(h.lines)), rich(String(h.entries)), rich(String(h.rejected)), rich(h.error ?? '-')]),
+  });
+  b.push({ kind: 'para', content: rich(`Times were matched with ±${l.skewMs} ms of clock skew allowed.`) });
+  const rejected = l.hops.flatMap((h) => h.rejectedSamples.map((s) => ({ h, s })));
+  if (rejected.length) {
+    b.push({ kind: 'heading', level: 4, text: 'Lines that did not parse (first few)' });
+    b.push({ kind: 'list', items: rejected.map(({ h, s }) => rich(code(`${h.file}:${s.line}`), ' ', code(s.text), `: ${s.reason}`)) });
+  }
+  if (l.unexplained.length) {
+    b.push({ kind: 'heading', level: 4, text: 'Idle-drop signatures the capture does not explain' });
+    b.push({
+      kind: 'table',
+      head: ['upstream host', 'lines', 'samples'],
+      rows: l.unexplained.map((u) => [
+        rich(code(u.upstreamHost)), rich(String(u.count)),
+        rich(...u.samples.slice(0, 3).flatMap((s, k) => [k ? '; ' : '', code(`${s.hop} ${s.file}:${s.line}`), ` ${s.responseCode ?? '-'} ${s.flags.join(',') || '-'}${s.startMs !== null ? ` at ${msToIso(s.startMs)}` : ''}`])),
+      ]),
+    });
+  }
+  return b;
+}
+
+function remedySection(rem: Remedy): Block[] {
+  const b: Block[] = [];
+  b.push({ kind: 'heading', level: 3, text: rem.host ? `${rem.host} (${rem.destination})` : rem.destination, id: `remedy-${rem.destination.replace(/[^A-Za-z0-9]+/g, '-')}` });
+  b.push({ kind: 'para', tone: 'good', content: rich(strong('Fix: '), rem.headline) });
+  b.push({ kind: 'heading', level: 4, text: 'How the numbers were chosen' });
+  b.push({ kind: 'list', items: rem.rationale.map((x) => rich(x)) });
+  if (rem.notes.length) b.push({ kind: 'list', items: rem.notes.map((x) => rich(strong('Note: '), x)) });
+  const layers: RemedyLayer[] = rem.primaryLayer === 'client-sidecar' ? ['client-sidecar', 'application', 'server-side'] : ['application', 'client-sidecar', 'server-side'];
+  for (const layer of layers) {
+    const snippets = rem.snippets.filter((s) => s.layer === layer);
+    if (!snippets.length) continue;
+    b.push({ kind: 'heading', level: 4, text: `${LAYER_TITLES[layer]}${layer === rem.primaryLayer ? ' — the layer that owns this connection' : ''}` });
+    for (const s of snippets) {
+      b.push({ kind: 'code', language: s.language, code: s.code, title: s.title });
+      b.push({ kind: 'para', content: rich(s.note) });
+    }
+  }
+  return b;
+}
+
+/** What the SVG draws for one incident, from the key frames and times in the evidence. */
+export function timelineOf(i: ReportIncident, n: number): IncidentTimeline {
+  const points: TimelinePoint[] = [];
+  const last = lastBeforeMicros(i);
+  if (i.frames.lastBeforeIdle !== null) points.push({ lane: 'both', micros: last, frame: i.frames.lastBeforeIdle, mark: 'last', label: 'last packet' });
+  if (i.frames.serverFin !== undefined) points.push({ lane: 'server', micros: isoToMicros(serverFinTime(i)), frame: i.frames.serverFin, mark: 'fin', label: 'FIN' });
+  if (i.frames.request !== null) points.push({ lane: 'client', micros: isoToMicros(i.times.request), frame: i.frames.request, mark: 'request', label: requestLabel(i) });
+  if (i.rst) points.push({ lane: 'server', micros: isoToMicros(i.rst.time), frame: i.rst.frame, mark: 'rst', label: `RST TTL ${i.rst.ttl}${i.rst.serverTtl !== null ? ` (server ${i.rst.serverTtl})` : ''}: ${i.rst.origin}` });
+  const req = isoToMicros(i.times.request);
+  const gap = i.kind !== 'reset-in-flight' && i.idleSeconds !== null && last !== null && req !== null
+    ? { fromMicros: last, toMicros: req, seconds: i.idleSeconds, probes: i.keepaliveProbes }
+    : null;
+  const hopsOrder = i.hops?.map((h) => h.hop) ?? [...new Set((i.logs ?? []).map((m) => m.hop))];
+  const hops = hopsOrder.map((hop) => ({
+    hop,
+    logs: (i.logs ?? []).filter((m) => m.hop === hop).map((m) => ({
+      hop, line: m.line, startMicros: m.entry.startMs !== null ? m.entry.startMs * 1000 : null, durationMs: m.entry.durationMs,
+      label: `${m.entry.responseCode ?? '-'} ${m.entry.flags.join(',') || '-'}`, failed: logFailed(m),
+    })),
+  }));
+  return {
+    number: n,
+    title: `Incident ${n}: ${KIND_TITLES[i.kind]} on ${i.client} → ${i.server}`,
+    points,
+    gap,
+    retransmissions: i.kind === 'stale-reuse-timeout' ? { count: i.retransmissions, lastFrame: i.frames.lastRetransmission ?? null, lastMicros: isoToMicros(lastRetransmissionTime(i)) } : null,
+    hops,
+  };
+}
+

@@ -1,0 +1,256 @@
+/**
+ * Remedies: for each destination with incidents, the fix at each layer (application, client
+ * sidecar, server side) with every number computed from the evidence — the measured idle-timeout
+ * bracket, the shortest failed idle, the server's FIN timing — and only the fixes that fit the
+ * kind of incident.
+ */
+import type { Destination, IncidentKind } from '../../detect/index.js';
+import { fmtDuration } from '../time.js';
+import { hostPort, isStale, minOf, serverIdleBeforeFin, type ReportIncident, type ReportInput } from '../input.js';
+import { appSnippets } from './app.js';
+import { destinationRule, drHost, gatewayKeepalive, serviceEntry, type MeshTarget } from './istio.js';
+import { belowServerKeepAlive, chooseIdleTimeout, chooseKeepalive, type Measurement } from './numbers.js';
+import type { KeepaliveSettings, Remedy, RemedyLayer, RemedyProblem, RemedySnippet } from './types.js';
+
+export type { KeepaliveSettings, Remedy, RemedyLayer, RemedyProblem, RemedySnippet } from './types.js';
+export { cleanDown, chooseKeepalive, chooseIdleTimeout, belowServerKeepAlive, type Measurement } from './numbers.js';
+export { toYaml, commented, type YamlValue } from './yaml.js';
+export { SOCKET_OPTIONS } from './istio.js';
+
+/** One remedy per destination with incidents, in the order of `destinations` (most incidents first). */
+export function computeRemedies(result: ReportInput): Remedy[] {
+  const out: Remedy[] = [];
+  for (const d of result.destinations) {
+    if (d.incidents === 0) continue;
+    const incidents = result.incidents.filter((i) => i.server === d.server);
+    if (incidents.length === 0) continue;
+    out.push(remedyFor(d, incidents));
+  }
+  return out;
+}
+
+function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy {
+  const [ip, port] = hostPort(d.server);
+  const named = hostName(incidents);
+  const protocol = incidents.some((i) => i.request?.protocol === 'http') ? 'http' : incidents.some((i) => i.request?.protocol === 'tls') ? 'tls' : 'data';
+  const target: MeshTarget = { host: named?.host ?? null, inMesh: named ? inMesh(named.host) : false, ip, port, protocol, destination: d.server };
+  const label = named ? `${named.host} (${d.server})` : d.server;
+  const stale = incidents.filter(isStale);
+  const fin = incidents.filter((i) => i.kind === 'reuse-after-fin');
+  const inflight = incidents.filter((i) => i.kind === 'reset-in-flight');
+  const ignoredProbes = stale.length > 0 && (d.idleTimeout?.measure === 'data-idle' || stale.some((i) => i.keepaliveProbes.client + i.keepaliveProbes.server > 0));
+
+  const problems: RemedyProblem[] = [];
+  const rationale: string[] = [];
+  /** The rationale lines behind the numbers, repeated in the YAML's header comment. */
+  const why: string[] = [];
+  const notes: string[] = [];
+  let keepalive: KeepaliveSettings | null = null;
+  let idleTimeout: number | null = null;
+  let serverKeepAlive: number | null = null;
+  const headline: string[] = [];
+
+  if (stale.length) {
+    problems.push(ignoredProbes ? 'idle-drop-ignores-keepalive' : 'idle-drop');
+    const gap = measurement(d, stale, ignoredProbes ? 'data-idle' : 'packet-gap');
+    if (gap.survivedIgnored) rationale.push(gap.survivedIgnored);
+    if (ignoredProbes) {
+      const probes = stale.reduce((n, i) => n + i.keepaliveProbes.client + i.keepaliveProbes.server, 0);
+      rationale.push(`TCP keepalive will not help: ${probes} keepalive probe${probes === 1 ? ' was' : 's were'} sent during the fatal idle gaps and the connection was forgotten anyway — the box counts only payload (an L7 proxy or load balancer). Close idle connections before its timeout instead.`);
+    } else {
+      const k = chooseKeepalive(gap);
+      keepalive = k.settings;
+      rationale.push(`${cap(k.text)}.`);
+      why.push(`${cap(k.text)}.`);
+    }
+    const data = measurement(d, stale, 'data-idle');
+    const h = chooseIdleTimeout(data);
+    idleTimeout = h.seconds;
+    const line = h.seconds !== null
+      ? `${protocol === 'http' ? 'HTTP' : 'TCP'} ${h.text}: connections idle longer are closed by the client instead of being reused after the path forgot them.`
+      : `${cap(h.text)}.`;
+    rationale.push(line);
+    why.push(line);
+    if (keepalive) headline.push(`TCP keepalive time ${keepalive.idleSeconds} s, interval ${keepalive.intervalSeconds} s, ${keepalive.probes} probes`);
+    if (idleTimeout !== null) headline.push(`close connections idle over ${idleTimeout} s`);
+    const serverOrigin = stale.filter((i) => i.rst?.origin === 'server');
+    if (serverOrigin.length) {
+      notes.push(`${serverOrigin.length === stale.length ? 'The' : `${serverOrigin.length} of the`} RSTs came with the server's own TTL: what forgot the connections sits at the server's distance — the server itself (an idle timeout that drops state without a FIN), or a proxy or NAT terminating TCP at its address. Keepalive keeps either from forgetting; check the server's own idle settings too.`);
+    }
+    if (stale.some((i) => i.kind === 'stale-reuse-timeout')) {
+      const retx = stale.filter((i) => i.kind === 'stale-reuse-timeout').map((i) => i.retransmissions);
+      notes.push(`The path dropped requests silently (${retx.join(', ')} retransmission${retx.length === 1 && retx[0] === 1 ? '' : 's'}, no answer): the client waited until its own timeout. Give requests a timeout (Istio: a VirtualService \`retries.perTryTimeout\` with \`retryOn: reset,connect-failure\`) so a request stuck on a dead connection fails fast and is retried on a new one — only for idempotent requests.`);
+    }
+  }
+
+  if (fin.length) {
+    problems.push('server-closed-first');
+    const measured = fin.map((i) => ({ i, s: serverIdleBeforeFin(i) })).filter((x): x is { i: ReportIncident; s: number } => x.s !== null);
+    const reusedAfter = fin.map((i) => i.idleSeconds).filter((s): s is number => s !== null);
+    if (measured.length) {
+      const shortest = measured.reduce((a, b) => (b.s < a.s ? b : a));
+      serverKeepAlive = shortest.s;
+      const c = belowServerKeepAlive(shortest.s, shortest.i.frames.serverFin ?? null);
+      if (c.seconds !== null) idleTimeout = idleTimeout === null ? c.seconds : Math.min(idleTimeout, c.seconds);
+      rationale.push(`${cap(c.text)}.`);
+      why.push(`${cap(c.text)}.`);
+      headline.push(`close pooled connections after ${idleTimeout ?? '?'} s idle, before the server does (it closed after ${fmtDuration(shortest.s)})`);
+    } else {
+      const f = fin[0];
+      rationale.push(`The server closed the idle connection (FIN, frame ${f.frames.serverFin ?? '?'}) and the client sent a request on it ${reusedAfter.length ? `${fmtDuration(minOf(reusedAfter))} later` : 'later'}. The server's keep-alive timeout is the silence before that FIN: read it as the FIN's time delta in \`tshark -r FILE -Y '${finFilter(f)}' -T fields -e frame.number -e frame.time_delta_displayed -e tcp.flags.str\`, then set the client's idle timeout below it.`);
+      headline.push('close pooled connections before the server does: client idle timeout below the server\'s keep-alive timeout');
+    }
+    notes.push('Not a keepalive problem: TCP keepalive would not stop the server from closing idle connections. Either the client\'s idle timeout is below the server\'s keep-alive timeout, or the server\'s keep-alive timeout is raised above the client\'s (and above any load balancer\'s in between).');
+  }
+
+  if (inflight.length) {
+    problems.push('server-reset');
+    const origins = [...new Set(inflight.map((i) => i.rst?.origin ?? 'unknown'))];
+    rationale.push(`${inflight.length} request${inflight.length === 1 ? ' was' : 's were'} reset while in flight, not after idle (RST from ${origins.join('/')}${inflight[0].rst ? `: ${inflight[0].rst.reason}` : ''}). No keepalive or idle timeout fixes that: look at the server — its logs and restarts at the RST times, request size and connection limits, and any proxy that terminates TCP at its address.`);
+    if (!headline.length) headline.push('look at the server: it reset requests in flight (not an idle problem)');
+  }
+
+  const primaryLayer = primary(incidents);
+  if (primaryLayer === 'client-sidecar') {
+    const hop = incidents.flatMap((i) => i.hops ?? []).find((h) => h.role === 'client-side' && h.sawRequest);
+    rationale.push(`The capture's client socket is the client sidecar's (${hop?.hop ?? 'a client-side hop'} logged the request with its UPSTREAM_LOCAL_ADDRESS): fix it in the DestinationRule — keepalive is per TCP hop, so the application's own settings do not reach this connection.`);
+  }
+
+  const snippets: RemedySnippet[] = [];
+  if (keepalive || idleTimeout !== null) {
+    const dr = destinationRule(target, { keepalive, idleTimeoutSeconds: idleTimeout, why: why.map((r) => r.replace(/\.$/, '')) });
+    const sidecar: RemedySnippet[] = [];
+    if (dr) {
+      if (!target.inMesh) sidecar.push(serviceEntry(target));
+      sidecar.push(dr);
+    }
+    const app = appSnippets({ target: label, keepalive, idleTimeoutSeconds: idleTimeout, http: protocol === 'http' });
+    if (primaryLayer === 'client-sidecar') snippets.push(...sidecar, ...app);
+    else snippets.push(...app, ...sidecar);
+    if (keepalive) snippets.push(gatewayKeepalive(target, keepalive));
+  }
+  if (!target.inMesh && snippets.some((s) => s.layer === 'client-sidecar')) {
+    notes.push(`${label} is outside the mesh (${named ? 'not a *.svc name' : 'only an IP was seen'}): the DestinationRule applies to the ServiceEntry's host ${drHost(target)}.`);
+  }
+
+  return {
+    destination: d.server,
+    host: named?.host ?? null,
+    hostSource: named?.source ?? null,
+    inMesh: target.inMesh,
+    port,
+    protocol,
+    incidents: incidents.length,
+    incidentsByKind: byKind(incidents),
+    problems,
+    headline: `${label}: ${headline.join('; ') || 'no configuration fix applies'}.`,
+    keepalive,
+    idleTimeoutSeconds: idleTimeout,
+    serverKeepAliveSeconds: serverKeepAlive,
+    primaryLayer,
+    rationale,
+    notes,
+    snippets,
+  };
+}
+
+/** The bracket's numbers, or the incidents' own when the destination has no bracket. */
+/**
+ * A survived idle counts as a measurement of the timer when it is at least this share of the
+ * shortest failed idle (and 1 s): a connection that idled 400 s before failing at 900 s tells
+ * something; requests 13 ms apart before a failure at 58 s tell nothing.
+ */
+const SURVIVED_MIN_SHARE = 0.1;
+
+function measurement(d: Destination, stale: readonly ReportIncident[], measure: 'packet-gap' | 'data-idle'): Measurement {
+  const value = (i: ReportIncident) => (measure === 'packet-gap' ? i.maxPacketGapSeconds ?? i.idleSeconds : i.idleSeconds);
+  let failed: ReportIncident | null = null;
+  for (const i of stale) {
+    const v = value(i);
+    if (v !== null && (failed === null || v < value(failed)!)) failed = i;
+  }
+  const b = d.idleTimeout;
+  // The bracket's failed value is the same measure when measures agree; recompute from incidents otherwise.
+  const failedSeconds = b && b.measure === measure && b.failedSeconds !== null ? b.failedSeconds : failed ? value(failed)! : 0;
+  const failedFrame = b && b.measure === measure && b.failedSeconds !== null ? b.failedFrame : failed?.frames.request ?? null;
+  let survivedSeconds: number | null = null;
+  let survivedFrame: number | null = null;
+  let survivedIgnored: string | null = null;
+  // A survived packet gap is a lower bound on a survived data idle, so it serves both measures.
+  if (b && b.survivedSeconds !== null) {
+    if (!b.consistent) {
+      survivedIgnored = `The bracket is inconsistent (a connection survived ${fmtDuration(b.survivedSeconds)} idle, one failed after ${fmtDuration(b.failedSeconds ?? 0)}): several paths or boxes — the numbers use the shortest failed idle only.`;
+    } else if (b.survivedSeconds < Math.max(1, failedSeconds * SURVIVED_MIN_SHARE)) {
+      // Requests back to back (ms apart) say nothing worth mentioning; seconds might look like a measurement.
+      if (b.survivedSeconds >= 1) survivedIgnored = `The longest idle that still worked (${fmtDuration(b.survivedSeconds)}${b.survivedFrame !== null ? `, frame ${b.survivedFrame}` : ''}) is under a tenth of the shortest that failed: too short to say anything about the timer, so the numbers come from the shortest failed idle.`;
+    } else {
+      survivedSeconds = b.survivedSeconds;
+      survivedFrame = b.survivedFrame;
+    }
+  }
+  return { failedSeconds, failedFrame, survivedSeconds, survivedFrame, survivedIgnored, measure };
+}
+
+function finFilter(i: ReportIncident): string {
+  // The connection's part of the incident filter, up to the FIN.
+  const base = i.displayFilter.replace(/ && frame\.number >= \d+ && frame\.number <= \d+$/, '');
+  return `${base} && frame.number <= ${i.frames.serverFin ?? i.frames.request ?? 0}`;
+}
+
+const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+function primary(incidents: readonly ReportIncident[]): RemedyLayer {
+  return incidents.some((i) => (i.hops ?? []).some((h) => h.role === 'client-side' && h.sawRequest)) ? 'client-sidecar' : 'application';
+}
+
+function byKind(incidents: readonly ReportIncident[]): Partial<Record<IncidentKind, number>> {
+  const m: Partial<Record<IncidentKind, number>> = {};
+  for (const i of incidents) m[i.kind] = (m[i.kind] ?? 0) + 1;
+  return m;
+}
+
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const IPV4 = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+
+/** A host name worth naming in config: a DNS name, not an IP literal, port stripped. */
+function cleanHost(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  let h = raw.trim();
+  if (h.startsWith('[')) return null; // an IPv6 literal
+  const colon = h.lastIndexOf(':');
+  if (colon > 0 && /^\d+$/.test(h.slice(colon + 1))) h = h.slice(0, colon);
+  h = h.replace(/\.$/, '').toLowerCase();
+  if (IPV4.test(h) || h.includes(':') || !HOSTNAME.test(h)) return null;
+  return h;
+}
+
+/** The destination's service name, strongest source first: the client sidecar's upstream cluster, the logged :authority, the Host header, the SNI. */
+function hostName(incidents: readonly ReportIncident[]): { host: string; source: NonNullable<Remedy['hostSource']> } | null {
+  const votes = new Map<string, { source: NonNullable<Remedy['hostSource']>; rank: number; n: number }>();
+  const vote = (h: string | null, source: NonNullable<Remedy['hostSource']>, rank: number) => {
+    if (!h) return;
+    const v = votes.get(h);
+    if (!v) votes.set(h, { source, rank, n: 1 });
+    else {
+      v.n++;
+      if (rank < v.rank) { v.rank = rank; v.source = source; }
+    }
+  };
+  for (const i of incidents) {
+    for (const m of i.logs ?? []) {
+      const cluster = m.entry.upstreamCluster;
+      if (cluster && cluster.startsWith('outbound|')) vote(cleanHost(cluster.split('|')[3]?.replace(/;$/, '')), 'upstream-cluster', 0);
+      vote(cleanHost(m.entry.authority), 'authority', 1);
+    }
+    vote(cleanHost(i.request?.host), 'http-host', 2);
+    vote(cleanHost(i.request?.sni), 'sni', 3);
+  }
+  let best: [string, { source: NonNullable<Remedy['hostSource']>; rank: number; n: number }] | null = null;
+  for (const e of votes) if (!best || e[1].rank < best[1].rank || (e[1].rank === best[1].rank && e[1].n > best[1].n)) best = e;
+  return best ? { host: best[0], source: best[1].source } : null;
+}
+
+/** A Kubernetes service name (`name.ns.svc.cluster.local`, `name.ns.svc`, or a short name) is in the mesh. */
+function inMesh(host: string): boolean {
+  return /\.svc(?:\.|$)/.test(host) || !host.includes('.');
+}
