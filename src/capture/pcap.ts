@@ -6,8 +6,8 @@ import { MAX_RECORD_BYTES, type CaptureParser } from './parser.js';
 import { newCaptureRecord, type RecordSink } from './record.js';
 
 /** Classic pcap file header layout (draft-ietf-opsawg-pcap §4). */
-const HEADER = { MAGIC: 0, MAJOR: 4, MINOR: 6, SNAPLEN: 16, LINKTYPE: 20, LENGTH: 24 } as const;
-const RECORD_HEADER_LENGTH = 16;
+export const HEADER = { MAGIC: 0, MAJOR: 4, MINOR: 6, SNAPLEN: 16, LINKTYPE: 20, LENGTH: 24 } as const;
+export const RECORD_HEADER_LENGTH = 16;
 /** LinkType field: low 16 bits link type, bits 16–25 reserved (must be zero), 26–31 FCS info. */
 const LINKTYPE_MASK = 0xffff;
 const LINKTYPE_RESERVED_MASK = 0x03ff0000;
@@ -19,6 +19,43 @@ export const PCAP_MAGICS = {
   '4d3cb2a1': { littleEndian: true, nanos: true },
   'a1b23c4d': { littleEndian: false, nanos: true },
 } as const;
+
+/** The classic pcap file header, checked. */
+export interface PcapFileHeader {
+  littleEndian: boolean;
+  nanos: boolean;
+  /** 0 = no limit. */
+  snaplen: number;
+  linkType: number;
+}
+
+/** Why a pcap file header was refused: error code, detail and the offset of the bad field. */
+export interface PcapHeaderProblem {
+  code: CaptureError['code'];
+  detail: string;
+  offset: number;
+}
+
+/**
+ * Reads and checks the 24-byte global header (shared by both pcap readers, so they refuse the
+ * same files with the same words).
+ */
+export function readPcapHeader(h: Uint8Array): PcapFileHeader | PcapHeaderProblem {
+  const view = new DataView(h.buffer, h.byteOffset, h.length);
+  const magic = Buffer.from(h.buffer, h.byteOffset, 4).toString('hex') as keyof typeof PCAP_MAGICS;
+  const kind = PCAP_MAGICS[magic];
+  if (!kind) return { code: 'not-a-capture', detail: `not a pcap file (magic ${magic})`, offset: 0 };
+  const le = kind.littleEndian;
+  const major = view.getUint16(HEADER.MAJOR, le);
+  const minor = view.getUint16(HEADER.MINOR, le);
+  // tshark accepts any 2.x (libpcap's test file with 2.5 reads); 1.x and others are refused.
+  if (major !== 2) return { code: 'bad-version', detail: `unsupported pcap version ${major}.${minor} (only 2.x is defined)`, offset: HEADER.MAJOR };
+  const linkField = view.getUint32(HEADER.LINKTYPE, le);
+  if (linkField & LINKTYPE_RESERVED_MASK) {
+    return { code: 'bad-version', detail: `pcap link-type field has reserved bits set (0x${linkField.toString(16).padStart(8, '0')})`, offset: HEADER.LINKTYPE };
+  }
+  return { littleEndian: le, nanos: kind.nanos, snaplen: view.getUint32(HEADER.SNAPLEN, le), linkType: linkField & LINKTYPE_MASK };
+}
 
 /**
  * Classic pcap, read with `pcap-parser` (the project's chosen dependency), with its known
@@ -89,7 +126,9 @@ export class PcapParser implements CaptureParser {
       else this.fail('truncated-header', `file ends inside the pcap file header (${this.headerFill} of 24 bytes)`, 0);
       return;
     }
-    if (this.consumed < this.fed) {
+    // pendingLength > 0 with nothing left over: the file ends right after a record header (tshark:
+    // "cut short in the middle of a packet").
+    if (this.consumed < this.fed || this.pendingLength > 0) {
       if (this.pendingLength > 0) {
         // The record header was read (consumed counts it); its data is incomplete.
         const present = this.fed - this.consumed;
@@ -101,25 +140,15 @@ export class PcapParser implements CaptureParser {
   }
 
   private acceptHeader(h: Uint8Array): boolean {
-    const view = new DataView(h.buffer, h.byteOffset, h.length);
-    const magic = Buffer.from(h.buffer, h.byteOffset, 4).toString('hex') as keyof typeof PCAP_MAGICS;
-    const kind = PCAP_MAGICS[magic];
-    if (!kind) return this.fail('not-a-capture', `not a pcap file (magic ${magic})`, 0);
-    const le = kind.littleEndian;
-    const major = view.getUint16(HEADER.MAJOR, le);
-    const minor = view.getUint16(HEADER.MINOR, le);
-    // tshark accepts any 2.x (libpcap's test file with 2.5 reads); 1.x and others are refused.
-    if (major !== 2) return this.fail('bad-version', `unsupported pcap version ${major}.${minor} (only 2.x is defined)`, HEADER.MAJOR);
-    const linkField = view.getUint32(HEADER.LINKTYPE, le);
-    if (linkField & LINKTYPE_RESERVED_MASK) {
-      return this.fail('bad-version', `pcap link-type field has reserved bits set (0x${linkField.toString(16).padStart(8, '0')})`, HEADER.LINKTYPE);
-    }
-    this.nanos = kind.nanos;
-    this.precision = kind.nanos ? 9 : 6;
-    this.snaplen = view.getUint32(HEADER.SNAPLEN, le);
-    this.linkType = linkField & LINKTYPE_MASK;
+    const header = readPcapHeader(h);
+    if ('code' in header) return this.fail(header.code, header.detail, header.offset);
+    const le = header.littleEndian;
+    this.nanos = header.nanos;
+    this.precision = header.nanos ? 9 : 6;
+    this.snaplen = header.snaplen;
+    this.linkType = header.linkType;
     this.linkTypes.push(this.linkType);
-    if (kind.nanos) {
+    if (header.nanos) {
       // pcap-parser knows only the µs magic: show it that, in the same byte order.
       h.set(le ? [0xd4, 0xc3, 0xb2, 0xa1] : [0xa1, 0xb2, 0xc3, 0xd4], 0);
     }

@@ -28,8 +28,9 @@ export const CONN_STATE_MEANINGS: Readonly<Record<ConnState, string>> = {
  * s SYN without ACK · h SYN-ACK · a pure ACK · d payload · f FIN · r RST · t retransmitted payload ·
  * w zero window · g content gap (previous segment not captured) · k keepalive probe · ^ the roles
  * were guessed (no SYN seen).
- * a, d, k appear at most once per direction; f, r, s, h repeat only with a new sequence number;
- * t, w, g repeat on a log scale (1st, 10th, 100th … occurrence).
+ * a, d, k appear at most once per direction; f, r, s, h repeat only with a new sequence number
+ * (up to 10 times, then on a log scale: 100th, 1000th …); t, w, g repeat on a log scale (1st,
+ * 10th, 100th … occurrence). So the history stays short whatever the traffic.
  */
 export const HISTORY_LETTERS: Readonly<Record<string, string>> = {
   s: 'SYN without ACK', h: 'SYN-ACK', a: 'pure ACK', d: 'packet with payload', f: 'FIN', r: 'RST',
@@ -45,7 +46,11 @@ export type EndReason = 'closed' | 'reset' | 'capture-end' | 'evicted' | 'port-r
 
 /** One named oddity, with the frame where it was seen (Zeek's "weird"). */
 export interface Anomaly {
-  /** Stable code: 'previous-segment-not-captured', 'zero-window', 'data-after-fin', 'data-after-rst', 'syn-on-open-connection', … */
+  /**
+   * Stable code: 'previous-segment-not-captured', 'zero-window', 'data-after-fin', 'data-after-rst', 'syn-on-open-connection',
+   * 'http-head-too-long' / 'tls-hello-too-long' (read only up to the sniffer's 16 KiB), 'idle-gap-dropped' /
+   * 'idle-gap-not-recorded' (idleGaps was full), …
+   */
   readonly code: string;
   readonly frame: number;
 }

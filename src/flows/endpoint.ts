@@ -32,33 +32,97 @@ export class Endpoint {
   keepaliveIdleMicros = -1;
   keepaliveIntervalMicros = -1;
   lastProbeMicros = -1;
-  /** Sequence number of the last FIN/RST/SYN recorded in the history, so repeats only show for a new one. */
-  lastHistorySeq: Record<string, number> = {};
-  /** Occurrences per log-scale history letter. */
-  letterCounts: Record<string, number> = {};
-  /** Distinct TTLs on non-RST packets and their counts, parallel arrays (no Map per connection). */
-  private readonly ttlValues: number[] = [];
-  private readonly ttlCounts: number[] = [];
+  // Memory: an endpoint lives as long as its connection, and the table may hold hundreds of
+  // thousands, so its per-letter and per-TTL bookkeeping is plain number fields, not objects or
+  // arrays (a second TTL, rare, is the only thing that allocates).
+
+  /**
+   * Sequence number of the last s, h, f, r letter recorded in the history, so repeats only show
+   * for a new one; -1 (never a sequence number, and unlike NaN no boxed number per field) for none.
+   */
+  private seqS = -1;
+  private seqH = -1;
+  private seqF = -1;
+  private seqR = -1;
+  /** How often each history letter was counted for this side (s h f r: new sequence numbers; t w g: occurrences). */
+  private countS = 0;
+  private countH = 0;
+  private countF = 0;
+  private countR = 0;
+  private countT = 0;
+  private countW = 0;
+  private countG = 0;
+  /** Distinct TTLs on non-RST packets and their counts, in order of first appearance: the first one in fields, the rest (rare) in parallel arrays. */
+  private ttlFirst = 0;
+  private ttlFirstCount = 0;
+  private ttlMore: number[] | null = null;
+  private ttlMoreCounts: number[] | null = null;
 
   constructor(readonly endpoint: string) {}
 
+  /** False when `seq` is the sequence number `letter` was last recorded with; else remembers it. */
+  newHistorySeq(letter: 's' | 'h' | 'f' | 'r', seq: number): boolean {
+    switch (letter) {
+      case 's': if (this.seqS === seq) return false; this.seqS = seq; return true;
+      case 'h': if (this.seqH === seq) return false; this.seqH = seq; return true;
+      case 'f': if (this.seqF === seq) return false; this.seqF = seq; return true;
+      default: if (this.seqR === seq) return false; this.seqR = seq; return true;
+    }
+  }
+
+  /** Counts one more `letter` for this side and returns the count so far. */
+  countLetter(letter: 's' | 'h' | 'f' | 'r' | 't' | 'w' | 'g'): number {
+    switch (letter) {
+      case 's': return ++this.countS;
+      case 'h': return ++this.countH;
+      case 'f': return ++this.countF;
+      case 'r': return ++this.countR;
+      case 't': return ++this.countT;
+      case 'w': return ++this.countW;
+      default: return ++this.countG;
+    }
+  }
+
   noteTtl(ttl: number): void {
-    const i = this.ttlValues.indexOf(ttl);
-    if (i >= 0) this.ttlCounts[i]!++;
-    else if (this.ttlValues.length < MAX_TTLS) {
-      this.ttlValues.push(ttl);
-      this.ttlCounts.push(1);
+    if (this.ttlFirstCount === 0) {
+      this.ttlFirst = ttl;
+      this.ttlFirstCount = 1;
+      return;
+    }
+    if (ttl === this.ttlFirst) {
+      this.ttlFirstCount++;
+      return;
+    }
+    if (this.ttlMore === null) {
+      this.ttlMore = [];
+      this.ttlMoreCounts = [];
+    }
+    const i = this.ttlMore.indexOf(ttl);
+    if (i >= 0) this.ttlMoreCounts![i]!++;
+    else if (this.ttlMore.length < MAX_TTLS - 1) {
+      this.ttlMore.push(ttl);
+      this.ttlMoreCounts!.push(1);
     }
   }
 
   /** Most common TTL (ties: the larger, i.e. the nearer sender). */
   commonTtl(): number | null {
-    let best = -1, bestCount = 0;
-    for (let i = 0; i < this.ttlValues.length; i++) {
-      const c = this.ttlCounts[i]!, v = this.ttlValues[i]!;
-      if (c > bestCount || (c === bestCount && v > best)) { best = v; bestCount = c; }
+    if (this.ttlFirstCount === 0) return null;
+    let best = this.ttlFirst, bestCount = this.ttlFirstCount;
+    const more = this.ttlMore, counts = this.ttlMoreCounts;
+    if (more !== null && counts !== null) {
+      for (let i = 0; i < more.length; i++) {
+        const c = counts[i]!, v = more[i]!;
+        if (c > bestCount || (c === bestCount && v > best)) { best = v; bestCount = c; }
+      }
     }
-    return bestCount ? best : null;
+    return best;
+  }
+
+  /** The distinct TTLs seen, ascending. */
+  private ttlList(): number[] {
+    if (this.ttlFirstCount === 0) return [];
+    return this.ttlMore === null ? [this.ttlFirst] : [this.ttlFirst, ...this.ttlMore].sort((a, b) => a - b);
   }
 
   stats(): EndpointStats {
@@ -72,7 +136,7 @@ export class Endpoint {
       zeroWindows: this.zeroWindows,
       segmentsNotCaptured: this.segmentsNotCaptured,
       ttl: this.commonTtl(),
-      ttls: [...this.ttlValues].sort((a, b) => a - b),
+      ttls: this.ttlList(),
       firstFin: this.firstFin,
       firstRst: this.firstRst,
       keepaliveIdleSeconds: this.keepaliveIdleMicros < 0 ? null : this.keepaliveIdleMicros / 1e6,

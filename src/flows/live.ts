@@ -65,15 +65,21 @@ export class LiveConnection {
   duplicatesSkipped = 0;
 
   private history = '';
+  /** historyFirst's letters already written (FIRST_LETTER_BITS, client's shifted up by 3). */
+  private firstLetters = 0;
   private maxGapMicros = 0;
   private maxGapAfterFrame: number | null = null;
-  private readonly gaps: IdleGap[] = [];
-  private readonly app: AppMessage[] = [];
+  // Lists and counts most connections never need are made on first use (null until then): the
+  // table may hold hundreds of thousands of connections, and finish() gives [] / {} for null.
+  private gaps: IdleGap[] | null = null;
+  private app: AppMessage[] | null = null;
   private appDropped = 0;
   private sni: string | null = null;
-  private readonly anomalies: Anomaly[] = [];
-  private readonly anomalyCounts: Record<string, number> = {};
+  private anomalies: Anomaly[] | null = null;
+  private anomalyCounts: Record<string, number> | null = null;
   private sniffer: AppSniffer | null = null;
+  /** The sniffer's sink, made once with the sniffer (not a new closure for every segment). */
+  private appSink: ((m: AppMessage) => void) | null = null;
 
   // Idle-gap tracking: the last packet that was not a keepalive probe or keepalive ACK.
   private lastRealMicros = 0;
@@ -83,9 +89,19 @@ export class LiveConnection {
   private quietFirstProbe: number | null = null;
   private quietMaxPacketGap = 0;
   private aftermath: OpenAftermath | null = null;
-  private readonly afterFin: { client: OpenAfterFin | null; server: OpenAfterFin | null } = { client: null, server: null };
+  /** What followed each side's first FIN (fields, not a { client, server } object per connection). */
+  private afterClientFin: OpenAfterFin | null = null;
+  private afterServerFin: OpenAfterFin | null = null;
   private firstRst: RstContext | null = null;
-  private survivalCandidate: { seconds: number; maxPacketGapSeconds: number; requestFrame: number } | null = null;
+  /**
+   * The survival candidate — a client request after a quiet stretch, not yet answered — kept as
+   * scalars (one per request; an object each time would be garbage per request). Valid when
+   * hasSurvivalCandidate.
+   */
+  private hasSurvivalCandidate = false;
+  private candidateSeconds = 0;
+  private candidateMaxPacketGapSeconds = 0;
+  private candidateRequestFrame = 0;
   private longestSurvived: Connection['longestSurvivedIdle'] = null;
   /** Oldest client payload not yet answered by server payload (for the RST context). */
   private pendingRequestFrame: number | null = null;
@@ -220,7 +236,9 @@ export class LiveConnection {
       me.fins++;
       if (!me.firstFin) {
         me.firstFin = event;
-        this.afterFin[side] = { by: side, fin: event!, dataFrame: null, dataMicros: null, dataGapSeconds: null, dataPrevFrame: null, rst: null };
+        const af: OpenAfterFin = { by: side, fin: event!, dataFrame: null, dataMicros: null, dataGapSeconds: null, dataPrevFrame: null, rst: null };
+        if (fromClient) this.afterClientFin = af;
+        else this.afterServerFin = af;
       }
     }
     if (rst) {
@@ -240,7 +258,7 @@ export class LiveConnection {
       } else {
         this.pendingRequestFrame = null;
       }
-      const otherFin = this.afterFin[fromClient ? 'server' : 'client'];
+      const otherFin = fromClient ? this.afterServerFin : this.afterClientFin;
       if (otherFin && otherFin.dataFrame === null) {
         otherFin.dataFrame = frame;
         otherFin.dataMicros = micros;
@@ -250,8 +268,7 @@ export class LiveConnection {
       }
     }
     if (rst) {
-      for (const s of ['client', 'server'] as const) {
-        const af = this.afterFin[s];
+      for (const af of [this.afterClientFin, this.afterServerFin]) {
         if (af && af.dataFrame !== null && !af.rst) af.rst = { ...event!, from: side };
       }
     }
@@ -283,7 +300,11 @@ export class LiveConnection {
     // 7. application payload: only new, in-order data
     if (dataLen > 0 && !retransmission && p.payloadLen > 0) {
       const len = Math.min(p.payloadLen, dataLen);
-      (this.sniffer ??= new AppSniffer()).onPayload(fromClient, p.data, p.payloadStart, len, frame, micros, (m) => this.addApp(m));
+      if (this.sniffer === null) {
+        this.sniffer = new AppSniffer((code, f) => this.addAnomaly(code, f));
+        this.appSink = (m) => this.addApp(m);
+      }
+      this.sniffer.onPayload(fromClient, p.data, p.payloadStart, len, frame, micros, this.appSink!);
     }
 
     this.lastMicros = micros;
@@ -295,7 +316,7 @@ export class LiveConnection {
 
   private onRealPacket(frame: number, micros: number, side: Side, dataLen: number, retransmission: boolean, rst: boolean, fin: boolean, event: CloseEvent | null): void {
     const quiet = micros - this.lastRealMicros;
-    if (this.lastRealFrame !== 0 && quiet >= this.options.idleThresholdMicros && this.gaps.length < MAX_IDLE_GAPS) {
+    if (this.lastRealFrame !== 0 && quiet >= this.options.idleThresholdMicros && this.roomForGap(frame)) {
       this.closeAftermath();
       const gap: IdleGap = {
         seconds: quiet / 1e6,
@@ -310,7 +331,7 @@ export class LiveConnection {
         firstProbeFrame: this.quietFirstProbe,
         after: EMPTY_AFTERMATH, // replaced when the aftermath closes
       };
-      this.gaps.push(gap);
+      (this.gaps ??= []).push(gap);
       this.aftermath = {
         gapIndex: this.gaps.length - 1, requestFrame: null, requestMicros: null, requestRetransmissions: 0,
         lastRetransmissionFrame: null, replyFrame: null, serverPackets: 0, rst: null, fin: null, lastFrame: frame, lastMicros: micros,
@@ -338,22 +359,50 @@ export class LiveConnection {
     }
     // Survival: a client request after a quiet stretch, answered with server payload, proves the
     // path still held the connection after that long (any length: the idle-timeout bracket needs it).
-    if (side === 'client' && dataLen > 0 && !retransmission && this.survivalCandidate === null && !rst) {
-      this.survivalCandidate = { seconds: quiet / 1e6, maxPacketGapSeconds: Math.max(this.quietMaxPacketGap, micros - this.lastMicros) / 1e6, requestFrame: frame };
-    } else if (side === 'server' && this.survivalCandidate !== null) {
-      if (dataLen > 0 && !rst) {
-        const c = this.survivalCandidate;
-        if (!this.longestSurvived || c.seconds > this.longestSurvived.seconds) this.longestSurvived = { ...c, replyFrame: frame };
+    if (side === 'client' && dataLen > 0 && !retransmission && !this.hasSurvivalCandidate && !rst) {
+      this.hasSurvivalCandidate = true;
+      this.candidateSeconds = quiet / 1e6;
+      this.candidateMaxPacketGapSeconds = Math.max(this.quietMaxPacketGap, micros - this.lastMicros) / 1e6;
+      this.candidateRequestFrame = frame;
+    } else if (side === 'server' && this.hasSurvivalCandidate) {
+      if (dataLen > 0 && !rst && (!this.longestSurvived || this.candidateSeconds > this.longestSurvived.seconds)) {
+        this.longestSurvived = {
+          seconds: this.candidateSeconds, maxPacketGapSeconds: this.candidateMaxPacketGapSeconds, requestFrame: this.candidateRequestFrame, replyFrame: frame,
+        };
       }
-      if (dataLen > 0 || rst || fin) this.survivalCandidate = null;
+      if (dataLen > 0 || rst || fin) this.hasSurvivalCandidate = false;
     }
-    if (rst || fin) this.survivalCandidate = null;
+    if (rst || fin) this.hasSurvivalCandidate = false;
     this.lastRealMicros = micros;
     this.lastRealFrame = frame;
     this.quietProbesClient = 0;
     this.quietProbesServer = 0;
     this.quietFirstProbe = null;
     this.quietMaxPacketGap = 0;
+  }
+
+  /**
+   * Whether a new idle gap can be recorded. The list is bounded (MAX_IDLE_GAPS); when it is full,
+   * the oldest gap whose exchange ended well (answered, no RST or FIN) makes room, so the newest
+   * gap — the one a stale reuse follows — is still recorded and the incident still found (anomaly
+   * 'idle-gap-dropped'). When every kept gap matters the new one is not recorded
+   * ('idle-gap-not-recorded').
+   */
+  private roomForGap(frame: number): boolean {
+    const gaps = this.gaps;
+    if (gaps === null || gaps.length < MAX_IDLE_GAPS) return true;
+    // The open aftermath's gap has no reply yet, so it is never the one dropped.
+    const i = gaps.findIndex((g) => g.after.replyFrame !== null && g.after.rst === null && g.after.fin === null);
+    if (i < 0) {
+      this.addAnomaly('idle-gap-not-recorded', frame);
+      return false;
+    }
+    gaps.splice(i, 1);
+    if (this.aftermath && this.aftermath.gapIndex > i) this.aftermath.gapIndex--;
+    const r = this.firstRst;
+    if (r && r.afterIdleGap !== null && r.afterIdleGap > i) this.firstRst = { ...r, afterIdleGap: r.afterIdleGap - 1 };
+    this.addAnomaly('idle-gap-dropped', frame);
+    return true;
   }
 
   private closeAftermath(): void {
@@ -364,7 +413,8 @@ export class LiveConnection {
       lastRetransmissionFrame: a.lastRetransmissionFrame, replyFrame: a.replyFrame, serverPackets: a.serverPackets, rst: a.rst, fin: a.fin,
       lastFrame: a.lastFrame, lastMicros: a.lastMicros,
     };
-    this.gaps[a.gapIndex] = { ...this.gaps[a.gapIndex]!, after };
+    const gaps = this.gaps!; // an open aftermath always follows a recorded gap
+    gaps[a.gapIndex] = { ...gaps[a.gapIndex]!, after };
     this.aftermath = null;
   }
 
@@ -400,38 +450,51 @@ export class LiveConnection {
     if (fin && me.state !== EndpointState.RESET) me.state = EndpointState.CLOSED;
   }
 
-  private historyFirst(fromClient: boolean, letter: string): void {
-    const l = fromClient ? letter.toUpperCase() : letter;
-    if (!this.history.includes(l)) this.history += l;
+  /**
+   * d, k, a: once per direction. Which of them are already in the history is kept as bits (no
+   * other step writes these letters, so this is the same test as history.includes(letter)).
+   */
+  private historyFirst(fromClient: boolean, letter: 'd' | 'k' | 'a'): void {
+    const bit = FIRST_LETTER_BITS[letter] << (fromClient ? 3 : 0);
+    if ((this.firstLetters & bit) !== 0) return;
+    this.firstLetters |= bit;
+    this.history += fromClient ? letter.toUpperCase() : letter;
   }
 
-  /** f, h, r, s: repeat only with a new sequence number. */
-  private historyOnce(fromClient: boolean, letter: string, me: Endpoint, seq: number): void {
-    if (me.lastHistorySeq[letter] === seq) return;
-    me.lastHistorySeq[letter] = seq;
+  /**
+   * f, h, r, s: repeat only with a new sequence number — and past the 10th such repeat only on
+   * the log scale (100th, 1000th …), so a storm of RSTs or FINs with changing sequence numbers
+   * cannot make the history (and the record) grow with the number of packets.
+   */
+  private historyOnce(fromClient: boolean, letter: 's' | 'h' | 'f' | 'r', me: Endpoint, seq: number): void {
+    if (!me.newHistorySeq(letter, seq)) return;
+    const n = me.countLetter(letter);
+    if (n > 10 && n !== 100 && n !== 1000 && n !== 10000 && n !== 100000) return;
     this.history += fromClient ? letter.toUpperCase() : letter;
   }
 
   /** t, w, g: the 1st, 10th, 100th … occurrence (Zeek's log scale), so history stays short. */
-  private historyLog(fromClient: boolean, letter: string, me: Endpoint): void {
-    const n = (me.letterCounts[letter] ?? 0) + 1;
-    me.letterCounts[letter] = n;
+  private historyLog(fromClient: boolean, letter: 't' | 'w' | 'g', me: Endpoint): void {
+    const n = me.countLetter(letter);
     if (n === 1 || n === 10 || n === 100 || n === 1000 || n === 10000 || n === 100000) {
       this.history += fromClient ? letter.toUpperCase() : letter;
     }
   }
 
   private addAnomaly(code: string, frame: number): void {
-    const n = (this.anomalyCounts[code] ?? 0) + 1;
-    this.anomalyCounts[code] = n;
-    if (this.anomalies.length < MAX_ANOMALIES && n <= 4) this.anomalies.push({ code, frame });
+    const counts = (this.anomalyCounts ??= {});
+    const n = (counts[code] ?? 0) + 1;
+    counts[code] = n;
+    const list = (this.anomalies ??= []);
+    if (list.length < MAX_ANOMALIES && n <= 4) list.push({ code, frame });
   }
 
   private addApp(m: AppMessage): void {
     if (m.kind === 'tls-client-hello' && m.sni && this.sni === null) this.sni = m.sni;
     // Keep the first messages and every one that starts an exchange after an idle gap (incident candidates).
     const afterGap = this.aftermath !== null && this.aftermath.requestFrame === m.frame;
-    if (this.app.length < MAX_APP_MESSAGES || (afterGap && this.app.length < MAX_APP_MESSAGES * 4)) this.app.push(m);
+    const app = (this.app ??= []);
+    if (app.length < MAX_APP_MESSAGES || (afterGap && app.length < MAX_APP_MESSAGES * 4)) app.push(m);
     else this.appDropped++;
   }
 
@@ -476,20 +539,22 @@ export class LiveConnection {
       maxIdleSeconds: this.maxGapMicros / 1e6,
       maxIdleAfterFrame: this.maxGapAfterFrame,
       longestSurvivedIdle: this.longestSurvived,
-      idleGaps: this.gaps,
-      app: this.app,
+      idleGaps: this.gaps ?? [],
+      app: this.app ?? [],
       appMessagesDropped: this.appDropped,
       sni: this.sni,
-      afterClientFin: toAfterFin(this.afterFin.client),
-      afterServerFin: toAfterFin(this.afterFin.server),
+      afterClientFin: toAfterFin(this.afterClientFin),
+      afterServerFin: toAfterFin(this.afterServerFin),
       firstRst: this.firstRst,
-      anomalies: this.anomalies,
-      anomalyCounts: this.anomalyCounts,
+      anomalies: this.anomalies ?? [],
+      anomalyCounts: this.anomalyCounts ?? {},
       endReason,
       duplicatesSkipped: this.duplicatesSkipped,
     };
   }
 }
+
+const FIRST_LETTER_BITS = { d: 1, k: 2, a: 4 } as const;
 
 const EMPTY_AFTERMATH: GapAftermath = {
   requestFrame: null, requestMicros: null, requestRetransmissions: 0, lastRetransmissionFrame: null,

@@ -1,4 +1,5 @@
 import { TcpFlag, formatEndpoint, type DecodedPacket } from '../decode/index.js';
+import { u32 } from '../decode/bytes.js';
 import type { Connection, RoleSource } from './connection.js';
 import { LiveConnection, type FlowOptions } from './live.js';
 
@@ -26,15 +27,25 @@ export interface TableStats {
   duplicatesSkipped: number;
 }
 
-/** One live connection and the copied bytes of its endpoints (copied once, when it is created). */
+/**
+ * One live connection and its endpoints, copied once, when it is created: IPv4 addresses as
+ * unsigned 32-bit numbers (compared as numbers, no buffer per connection), IPv6 addresses as
+ * 16-byte copies.
+ */
 interface Entry {
   conn: LiveConnection;
-  clientAddr: Uint8Array;
-  serverAddr: Uint8Array;
+  /** IPv4 addresses (valid when clientAddr is null). */
+  clientV4: number;
+  serverV4: number;
+  /** IPv6 addresses; null for IPv4. */
+  clientAddr: Uint8Array | null;
+  serverAddr: Uint8Array | null;
   clientPort: number;
   serverPort: number;
   inClosedQueue: boolean;
   hash: number;
+  /** The next entry with the same hash: a bucket is a list in insertion order, its head in the map. */
+  next: Entry | null;
 }
 
 /**
@@ -47,10 +58,12 @@ interface Entry {
  * the longest-idle ones.
  */
 export class ConnectionTable {
-  private readonly buckets = new Map<number, Entry[]>();
+  /** Hash → first entry of the bucket (see Entry.next). */
+  private readonly buckets = new Map<number, Entry>();
   private live = 0;
   private nextId = 1;
-  private readonly closedQueue: Entry[] = [];
+  /** Entries closed, in close order; slots before closedHead are cleared (undefined) as they are passed. */
+  private readonly closedQueue: (Entry | undefined)[] = [];
   private closedHead = 0;
   readonly stats: TableStats = { connections: 0, evicted: 0, peakLive: 0, duplicatesSkipped: 0 };
 
@@ -60,17 +73,26 @@ export class ConnectionTable {
   onPacket(p: DecodedPacket, frame: number, micros: number): void {
     this.expireClosed(micros);
     const hash = tupleHash(p);
-    let bucket = this.buckets.get(hash);
+    const v4 = p.addrLen === 4;
+    const srcV4 = v4 ? u32(p.data, p.srcAddrOff) : 0;
+    const dstV4 = v4 ? u32(p.data, p.dstAddrOff) : 0;
     let entry: Entry | undefined;
     let fromClient = false;
-    if (bucket) {
-      for (let i = 0; i < bucket.length; i++) {
-        const e = bucket[i]!;
-        if (e.clientAddr.length !== p.addrLen) continue;
-        if (e.clientPort === p.srcPort && e.serverPort === p.dstPort && same(e.clientAddr, p.data, p.srcAddrOff) && same(e.serverAddr, p.data, p.dstAddrOff)) {
+    for (let e = this.buckets.get(hash) ?? null; e !== null; e = e.next) {
+      if (v4) {
+        if (e.clientAddr !== null) continue;
+        if (e.clientPort === p.srcPort && e.serverPort === p.dstPort && e.clientV4 === srcV4 && e.serverV4 === dstV4) {
           entry = e; fromClient = true; break;
         }
-        if (e.clientPort === p.dstPort && e.serverPort === p.srcPort && same(e.clientAddr, p.data, p.dstAddrOff) && same(e.serverAddr, p.data, p.srcAddrOff)) {
+        if (e.clientPort === p.dstPort && e.serverPort === p.srcPort && e.clientV4 === dstV4 && e.serverV4 === srcV4) {
+          entry = e; fromClient = false; break;
+        }
+      } else {
+        if (e.clientAddr === null || e.clientAddr.length !== p.addrLen) continue;
+        if (e.clientPort === p.srcPort && e.serverPort === p.dstPort && same(e.clientAddr, p.data, p.srcAddrOff) && same(e.serverAddr!, p.data, p.dstAddrOff)) {
+          entry = e; fromClient = true; break;
+        }
+        if (e.clientPort === p.dstPort && e.serverPort === p.srcPort && same(e.clientAddr, p.data, p.dstAddrOff) && same(e.serverAddr!, p.data, p.srcAddrOff)) {
           entry = e; fromClient = false; break;
         }
       }
@@ -82,18 +104,14 @@ export class ConnectionTable {
       this.remove(entry);
       this.finish(entry, old.closedAtMicros >= 0 ? (old.client.firstRst || old.server.firstRst ? 'reset' : 'closed') : 'port-reuse');
       entry = undefined;
-      bucket = this.buckets.get(hash);
     }
     if (!entry) {
       // Make room first, so the newcomer (which has no packet yet) is never the one evicted.
-      if (this.live >= this.options.maxConnections) {
-        this.evictIdle();
-        bucket = this.buckets.get(hash);
-      }
+      if (this.live >= this.options.maxConnections) this.evictIdle();
       entry = this.create(p, hash);
-      fromClient = entry.clientPort === p.srcPort && same(entry.clientAddr, p.data, p.srcAddrOff) && entry.serverPort === p.dstPort;
-      if (bucket) bucket.push(entry);
-      else this.buckets.set(hash, [entry]);
+      fromClient = entry.clientPort === p.srcPort && entry.serverPort === p.dstPort &&
+        (entry.clientAddr === null ? entry.clientV4 === srcV4 : same(entry.clientAddr, p.data, p.srcAddrOff));
+      this.insert(entry);
       this.live++;
       if (this.live > this.stats.peakLive) this.stats.peakLive = this.live;
     }
@@ -107,8 +125,7 @@ export class ConnectionTable {
 
   /** End of the capture: every live connection is handed on, in id order. */
   flush(): void {
-    const all: Entry[] = [];
-    for (const bucket of this.buckets.values()) all.push(...bucket);
+    const all = this.entries();
     all.sort((a, b) => a.conn.id - b.conn.id);
     this.buckets.clear();
     this.live = 0;
@@ -133,7 +150,7 @@ export class ConnectionTable {
     const sOff = srcIsClient ? p.dstAddrOff : p.srcAddrOff;
     const cPort = srcIsClient ? p.srcPort : p.dstPort;
     const sPort = srcIsClient ? p.dstPort : p.srcPort;
-    const vlan = p.vlanCount === 0 ? [] : p.vlanCount === 1 ? [p.vlanOuter] : [p.vlanOuter, p.vlanInner];
+    const vlan = p.vlanCount === 0 ? NO_VLAN : p.vlanCount === 1 ? [p.vlanOuter] : [p.vlanOuter, p.vlanInner];
     const id = this.nextId++;
     this.stats.connections = id;
     const conn = new LiveConnection(
@@ -147,13 +164,18 @@ export class ConnectionTable {
     );
     return {
       conn,
-      // Deliberate copies: the record's bytes are gone after this packet.
-      clientAddr: p.data.slice(cOff, cOff + p.addrLen),
-      serverAddr: p.data.slice(sOff, sOff + p.addrLen),
+      // Deliberate copies: the record's bytes are gone after this packet. (Never `p.data.slice`:
+      // on a Buffer that is a view, which would keep the reader's whole 1 MiB chunk alive as long
+      // as the connection lives — memory growing with the file, not with live connections.)
+      clientV4: p.addrLen === 4 ? u32(p.data, cOff) : 0,
+      serverV4: p.addrLen === 4 ? u32(p.data, sOff) : 0,
+      clientAddr: p.addrLen === 4 ? null : copyBytes(p.data, cOff, p.addrLen),
+      serverAddr: p.addrLen === 4 ? null : copyBytes(p.data, sOff, p.addrLen),
       clientPort: cPort,
       serverPort: sPort,
       inClosedQueue: false,
       hash,
+      next: null,
     };
   }
 
@@ -164,12 +186,14 @@ export class ConnectionTable {
       const e = q[this.closedHead]!;
       if (e.conn.closedAtMicros < 0) {
         // Reopened (a handshake retried after a reset): it re-enters the queue when it closes again.
-        this.closedHead++;
+        q[this.closedHead++] = undefined;
         e.inClosedQueue = false;
         continue;
       }
       if (e.conn.closedAtMicros + this.options.lingerMicros > now) break;
-      this.closedHead++;
+      // Clear the slot: a passed entry must not keep its finished connection alive until the
+      // queue is next compacted (that held up to half the queue's connections in memory).
+      q[this.closedHead++] = undefined;
       if (e.conn.lastMicros + this.options.lingerMicros > now) {
         q.push(e); // it saw packets after closing: look again later
         continue;
@@ -184,8 +208,7 @@ export class ConnectionTable {
 
   /** Evicts the longest-idle tenth of the table (amortised: runs once per maxConnections/10 new connections). */
   private evictIdle(): void {
-    const all: Entry[] = [];
-    for (const bucket of this.buckets.values()) all.push(...bucket);
+    const all = this.entries();
     all.sort((a, b) => a.conn.lastMicros - b.conn.lastMicros);
     const n = Math.max(1, Math.floor(all.length / 10));
     for (let i = 0; i < n; i++) {
@@ -196,20 +219,55 @@ export class ConnectionTable {
     }
   }
 
+  /** Appends to its bucket (a new bucket goes last in the map's order, as a new key does). */
+  private insert(e: Entry): void {
+    let last = this.buckets.get(e.hash);
+    if (last === undefined) {
+      this.buckets.set(e.hash, e);
+      return;
+    }
+    while (last.next !== null) last = last.next;
+    last.next = e;
+  }
+
   private remove(e: Entry): boolean {
-    const bucket = this.buckets.get(e.hash);
-    if (!bucket) return false;
-    const i = bucket.indexOf(e);
-    if (i < 0) return false;
-    if (bucket.length === 1) this.buckets.delete(e.hash);
-    else bucket.splice(i, 1);
+    const head = this.buckets.get(e.hash);
+    if (head === undefined) return false;
+    if (head === e) {
+      // The bucket keeps its place in the map while it has entries; an empty one is deleted.
+      if (e.next === null) this.buckets.delete(e.hash);
+      else this.buckets.set(e.hash, e.next);
+    } else {
+      let prev = head;
+      while (prev.next !== null && prev.next !== e) prev = prev.next;
+      if (prev.next !== e) return false;
+      prev.next = e.next;
+    }
+    e.next = null;
     this.live--;
     return true;
+  }
+
+  /** Every live entry, bucket by bucket in the map's order, each bucket in insertion order. */
+  private entries(): Entry[] {
+    const all: Entry[] = [];
+    for (const head of this.buckets.values()) for (let e: Entry | null = head; e !== null; e = e.next) all.push(e);
+    return all;
   }
 
   private finish(e: Entry, reason: Connection['endReason']): void {
     this.onFinished(e.conn.finish(reason));
   }
+}
+
+/** The `vlan` of every untagged connection: one shared, frozen empty list instead of one each. */
+const NO_VLAN: readonly number[] = Object.freeze([]);
+
+/** A copy of b[o, o + n) in its own small buffer (never a view, whatever `b` is). */
+function copyBytes(b: Uint8Array, o: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = b[o + i]!;
+  return out;
 }
 
 function same(addr: Uint8Array, b: Uint8Array, o: number): boolean {

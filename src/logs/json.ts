@@ -49,7 +49,11 @@ export function parseJsonLine(text: string): JsonParse {
     return { ok: true, value: JSON.parse(text) as unknown };
   } catch (e) {
     // SyntaxError for bad JSON; RangeError if an engine ever runs out of stack on deep nesting.
-    const msg = e instanceof Error ? e.message : String(e);
+    // The engine's message quotes the line: escape its control characters (a CR or an escape
+    // sequence from the log must not reach a terminal through the rejected-line reason).
+    const raw = e instanceof Error ? e.message : String(e);
+    // eslint-disable-next-line no-control-regex
+    const msg = raw.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
     return { ok: false, reason: `invalid JSON (${msg.length > 80 ? msg.slice(0, 80) + '…' : msg})` };
   }
 }

@@ -35,6 +35,12 @@ export class AppSniffer {
   /** Whether the last message reported came from the client (to report TLS data once per turn). */
   private lastTlsDataFromClient: boolean | null = null;
 
+  /**
+   * @param onAnomaly told when a head or ClientHello ran past MAX_PENDING_HEAD and was read only
+   *   that far ('http-head-too-long', 'tls-hello-too-long'), with the frame where it started.
+   */
+  constructor(private readonly onAnomaly?: (code: string, frame: number) => void) {}
+
   onPayload(fromClient: boolean, b: Uint8Array, start: number, len: number, frame: number, micros: number, emit: Emit): void {
     const d = fromClient ? this.client : this.server;
     let o = start;
@@ -92,7 +98,9 @@ export class AppSniffer {
   }
 
   private startPending(d: Direction, kind: 'http' | 'tls', b: Uint8Array, o: number, end: number, frame: number, micros: number): void {
-    d.pending = new Uint8Array(MAX_PENDING_HEAD);
+    // Sized for what arrived and grown as more does (append): a few unfinished bytes on each of
+    // many connections must not cost MAX_PENDING_HEAD each.
+    d.pending = new Uint8Array(Math.min(MAX_PENDING_HEAD, Math.max(256, 2 * (end - o))));
     d.pendingLen = 0;
     d.pendingKind = kind;
     d.pendingFrame = frame;
@@ -102,6 +110,11 @@ export class AppSniffer {
 
   private append(d: Direction, b: Uint8Array, o: number, end: number): number {
     const take = Math.min(end - o, MAX_PENDING_HEAD - d.pendingLen);
+    if (d.pendingLen + take > d.pending!.length) {
+      const grown = new Uint8Array(Math.min(MAX_PENDING_HEAD, Math.max(d.pendingLen + take, 2 * d.pending!.length)));
+      grown.set(d.pending!.subarray(0, d.pendingLen));
+      d.pending = grown;
+    }
     d.pending!.set(b.subarray(o, o + take), d.pendingLen);
     d.pendingLen += take;
     return take;
@@ -120,7 +133,11 @@ export class AppSniffer {
       const stop = headEnd < 0 ? d.pendingLen : headEnd;
       this.emitHttp(d, parseHead(buf, 0, stop), d.pendingFrame, d.pendingMicros, emit);
       d.pending = null;
-      if (headEnd < 0) { d.bodyRemaining = 0; return -1; } // head too long: resync at the next segment
+      if (headEnd < 0) { // head too long: say so, and resync at the next segment
+        d.bodyRemaining = 0;
+        this.onAnomaly?.('http-head-too-long', d.pendingFrame);
+        return -1;
+      }
       const consumedFromSegment = headEnd - before;
       return o + consumedFromSegment;
     }
@@ -129,7 +146,11 @@ export class AppSniffer {
     this.emitHello(clientHelloSni(buf, 0, Math.min(recLen, d.pendingLen)), d.pendingFrame, d.pendingMicros, emit);
     d.pending = null;
     void fromClient;
-    if (recLen > d.pendingLen) { d.tlsRemaining = 0; return -1; }
+    if (recLen > d.pendingLen) {
+      d.tlsRemaining = 0;
+      this.onAnomaly?.('tls-hello-too-long', d.pendingFrame);
+      return -1;
+    }
     return o + (recLen - before);
   }
 
@@ -137,12 +158,12 @@ export class AppSniffer {
     if (!head) return;
     d.bodyRemaining = typeof head.body === 'number' ? head.body : 0;
     if (head.kind === 'request') {
-      emit({
-        frame, micros, kind: 'http-request', method: head.method!, path: head.path!,
-        ...(head.host !== undefined && { host: head.host }),
-        ...(head.requestId !== undefined && { requestId: head.requestId }),
-        ...(head.userAgent !== undefined && { userAgent: head.userAgent }),
-      });
+      // Key by key, no spreads (one message per request): the same keys in the same order.
+      const m: { -readonly [K in keyof AppMessage]: AppMessage[K] } = { frame, micros, kind: 'http-request', method: head.method!, path: head.path! };
+      if (head.host !== undefined) m.host = head.host;
+      if (head.requestId !== undefined) m.requestId = head.requestId;
+      if (head.userAgent !== undefined) m.userAgent = head.userAgent;
+      emit(m);
     } else {
       emit({ frame, micros, kind: 'http-response', status: head.status! });
     }
