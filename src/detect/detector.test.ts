@@ -110,6 +110,7 @@ describe('incident rules', () => {
     const r = await analyzeBytes(cap.toPcap());
     expect(r.incidents.map((i) => [i.kind, i.frames.serverFin])).toEqual([['reuse-after-fin', fin]]);
     expect(r.incidents[0]!.times.serverFin).toMatch(/^2024-05-01T10:01:00\.\d{6}Z$/);
+    expect(r.incidents[0]!.serverIdleBeforeFinSeconds).toBeCloseTo(60, 2);
   });
 
   it('finds reset-in-flight: the server resets during an active exchange, not after idle', async () => {

@@ -47,6 +47,7 @@ interface PendingIncident {
   gaveUp?: 'client-rst' | 'client-fin' | 'capture-end';
   serverFin?: number;
   serverFinMicros?: number;
+  serverIdleBeforeFinSeconds?: number;
 }
 
 /**
@@ -97,7 +98,7 @@ export class Detector {
       this.pending.push({
         kind: 'reuse-after-fin', conn: c, gap: null, rstFrame: sf.rst.frame, rstMicros: sf.rst.micros, rstTtl: sf.rst.ttl, rstFromServer: true,
         requestFrame: sf.dataFrame, requestMicros: sf.dataMicros, lastBeforeFrame: sf.dataPrevFrame, lastBeforeMicros: null,
-        idleSeconds: sf.dataGapSeconds, maxPacketGapSeconds: sf.dataGapSeconds, retransmissions: 0, serverFin: sf.fin.frame, serverFinMicros: sf.fin.micros,
+        idleSeconds: sf.dataGapSeconds, maxPacketGapSeconds: sf.dataGapSeconds, retransmissions: 0, serverFin: sf.fin.frame, serverFinMicros: sf.fin.micros, serverIdleBeforeFinSeconds: sf.idleBeforeSeconds,
       });
       return;
     }
@@ -191,6 +192,7 @@ export class Detector {
         ...(p.serverFinMicros !== undefined && { serverFin: t(p.serverFinMicros) }),
       },
       retransmissions: p.retransmissions,
+      ...(p.serverIdleBeforeFinSeconds !== undefined && { serverIdleBeforeFinSeconds: round6(p.serverIdleBeforeFinSeconds) }),
       ...(p.gaveUp !== undefined && { gaveUp: p.gaveUp }),
       request,
       rst,

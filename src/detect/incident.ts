@@ -72,6 +72,8 @@ export interface Incident {
     /** reuse-after-fin only: when the server's FIN came. */
     readonly serverFin?: string | null;
   };
+  /** reuse-after-fin only: how long the connection was idle when the server closed it (≈ its keep-alive timeout). */
+  readonly serverIdleBeforeFinSeconds?: number;
   /** Retransmissions of the request (stale-reuse-timeout). */
   readonly retransmissions: number;
   /** How the attempt ended for stale-reuse-timeout: the client's RST or FIN, or the capture ended first. */

@@ -150,6 +150,8 @@ export interface GapAftermath {
 export interface AfterFin {
   readonly by: 'client' | 'server';
   readonly fin: CloseEvent;
+  /** Seconds of silence (keepalives aside) before this FIN: for a server, its idle/keep-alive timeout as it acted. */
+  readonly idleBeforeSeconds: number;
   /** First payload segment the OTHER side sent after this FIN. */
   readonly dataFrame: number | null;
   readonly dataMicros: number | null;

@@ -40,6 +40,7 @@ interface OpenAfterFin {
   dataMicros: number | null;
   dataGapSeconds: number | null;
   dataPrevFrame: number | null;
+  idleBeforeSeconds: number;
   rst: (CloseEvent & { from: Side }) | null;
 }
 
@@ -236,7 +237,10 @@ export class LiveConnection {
       me.fins++;
       if (!me.firstFin) {
         me.firstFin = event;
-        const af: OpenAfterFin = { by: side, fin: event!, dataFrame: null, dataMicros: null, dataGapSeconds: null, dataPrevFrame: null, rst: null };
+        // The quiet before a FIN is how long that side waited before closing an idle connection:
+        // for a server, its keep-alive timeout as it acted.
+        const idleBeforeSeconds = this.lastFrame === 0 ? 0 : (micros - this.lastRealMicros) / 1e6;
+        const af: OpenAfterFin = { by: side, fin: event!, dataFrame: null, dataMicros: null, dataGapSeconds: null, dataPrevFrame: null, idleBeforeSeconds, rst: null };
         if (fromClient) this.afterClientFin = af;
         else this.afterServerFin = af;
       }
