@@ -41,17 +41,23 @@ export function registerFlows(program: Command, io: Io, setExit: (code: number) 
       const progress = new Progress(io, file, await fileSize(file));
       const kept: Connection[] = [];
       const streaming = format === 'ndjson' && !opts.out;
+      let pending = '';
       const result = await analyzeCapture(file, {
         stdin: io.stdin,
         idleThresholdSeconds,
         onProgress: (n) => progress.update(n),
         onConnection: (c) => {
           if (!keep(c)) return;
-          if (streaming) io.stdout(JSON.stringify(withTimes(c)) + '\n');
+          if (streaming) {
+            // Batched: one write per connection costs more than the analysis on short-connection captures.
+            pending += JSON.stringify(withTimes(c)) + '\n';
+            if (pending.length >= 1 << 16) { io.stdout(pending); pending = ''; }
+          }
           else kept.push(c);
         },
       });
       progress.done();
+      if (pending) io.stdout(pending);
       kept.sort((a, b) => a.id - b.id);
       if (!streaming) {
         const text = format === 'json'
