@@ -1,4 +1,7 @@
 import type { Io } from './io.js';
+import { formatBytes } from '../shared/format.js';
+
+export { formatBytes };
 
 /**
  * A one-line progress meter on stderr, drawn only when stderr is a terminal and at most ~10
@@ -41,11 +44,3 @@ export class Progress {
   }
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}

@@ -7,6 +7,9 @@ import Table from 'cli-table3';
 import type { IncidentKind } from '../detect/index.js';
 import { makeStyle } from '../report/style.js';
 import type { BracketRow, CaptureRow, KindCounts, ScanReport, ShardSpec, SummaryLine } from './types.js';
+import { formatBytes } from '../shared/format.js';
+
+export { formatBytes };
 
 export const TABLE_WIDTH = 100;
 
@@ -55,14 +58,6 @@ function num(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) { v /= 1024; i++; }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
 
 const tableStyle = (colour: boolean) => ({ head: colour ? ['cyan'] : [], border: colour ? ['grey'] : [], 'padding-left': 1, 'padding-right': 1 });
 
