@@ -5,7 +5,7 @@ import { registerFlows } from './commands/flows.js';
 import { registerInfo } from './commands/info.js';
 import { registerLogs } from './commands/logs.js';
 import { registerMerge } from './commands/merge.js';
-import { registerScan } from './commands/scan.js';
+import { registerScan, type ScanCommandDeps } from './commands/scan.js';
 import { type Io, UsageError, processIo } from './io.js';
 
 /** Exit codes: 0 ok, 1 findings (for commands that promise that), 2 usage or input error. */
@@ -21,10 +21,11 @@ function version(): string {
 }
 
 /**
- * Runs the CLI and returns the exit code. It never throws for user errors: usage mistakes and
+ * Runs the CLI and returns the exit code. `deps` passes collaborators in (tests give `scan` workers
+ * that run from the TypeScript sources). It never throws for user errors: usage mistakes and
  * unreadable input become one line on stderr and exit code 2.
  */
-export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+export async function main(argv: string[], io: Io = processIo(), deps: { scan?: ScanCommandDeps } = {}): Promise<number> {
   let exitCode: number = EXIT.OK;
   const setExit = (code: number) => { exitCode = Math.max(exitCode, code); };
   const program = new Command();
@@ -42,7 +43,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   registerFlows(program, io, setExit);
   registerInfo(program, io, setExit);
   registerLogs(program, io, setExit);
-  registerScan(program, io, setExit);
+  registerScan(program, io, setExit, deps.scan);
   registerMerge(program, io, setExit);
 
   try {

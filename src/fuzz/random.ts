@@ -1,22 +1,21 @@
+import { SeededRandom } from '../writer/rng.js';
+
 /**
  * The fuzzer's own seeded generator (mulberry32): the same seed gives the same numbers on every
  * machine and Node version, so a case is reproducible from (seed, target, case index) alone.
  * Never Math.random.
  */
 export class Rng {
-  private state: number;
+  // The writer's generator (the same mulberry32): saved regression seeds replay unchanged.
+  private readonly source: SeededRandom;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.source = new SeededRandom(seed);
   }
 
   /** Next 32-bit unsigned integer. */
   u32(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
+    return this.source.next32();
   }
 
   /** A float in [0, 1). */

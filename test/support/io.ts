@@ -1,9 +1,10 @@
 import { Readable } from 'node:stream';
+import type { ScanCommandDeps } from '../../src/cli/commands/scan.js';
 import type { Io } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 
 /** Runs the CLI in this process, as a user would from a shell, and captures what it prints. */
-export async function runCli(args: string[], options: { stdin?: Uint8Array; tty?: boolean; env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCli(args: string[], options: { stdin?: Uint8Array; tty?: boolean; env?: NodeJS.ProcessEnv; scan?: ScanCommandDeps } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const stdin = Readable.from(options.stdin ? [Buffer.from(options.stdin)] : []) as Readable & { isTTY?: boolean };
@@ -16,6 +17,6 @@ export async function runCli(args: string[], options: { stdin?: Uint8Array; tty?
     env: options.env ?? {},
     stdin,
   };
-  const code = await main(['node', 'flowdoc', ...args], io);
+  const code = await main(['node', 'flowdoc', ...args], io, options.scan ? { scan: options.scan } : {});
   return { code, stdout, stderr };
 }

@@ -1,15 +1,11 @@
-import { Command, CommanderError } from 'commander';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import ts from 'typescript';
-import { registerMerge } from '../../src/cli/commands/merge.js';
-import { registerScan } from '../../src/cli/commands/scan.js';
-import { type Io, UsageError } from '../../src/cli/io.js';
 import type { WorkerSpec } from '../../src/scan/index.js';
 import { REPO_ROOT } from '../corpus/shared.js';
+import { runCli } from './io.js';
 
 let compiled: string | null = null;
 
@@ -69,39 +65,15 @@ export function testWorker(which: 'real' | 'faulty' = 'real'): WorkerSpec {
   return { url: pathToFileURL(join(compiledTree(), entry)) };
 }
 
-/**
- * Runs `flowdoc scan …` / `flowdoc merge …` in this process as main() would (same error
- * handling, same exit codes) until main.ts registers the two commands; workers run from sources.
- */
+/** Runs `flowdoc scan …` / `flowdoc merge …` through the real main(), with workers running from the sources. */
 export async function runScanCli(
   args: string[],
   options: { tty?: boolean; env?: NodeJS.ProcessEnv; worker?: WorkerSpec; stdin?: string } = {},
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const stdin = Readable.from(options.stdin !== undefined ? [Buffer.from(options.stdin)] : []) as Readable & { isTTY?: boolean };
-  const io: Io = {
-    stdout: (t) => { stdout += t; },
-    stderr: (t) => { stderr += t; },
-    stderrIsTty: Boolean(options.tty),
-    stdoutIsTty: Boolean(options.tty),
-    env: options.env ?? {},
-    stdin,
-  };
-  let code = 0;
-  const setExit = (c: number) => { code = Math.max(code, c); };
-  const program = new Command()
-    .name('flowdoc')
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) });
-  registerScan(program, io, setExit, { worker: options.worker ?? testWorker() });
-  registerMerge(program, io, setExit);
-  try {
-    await program.parseAsync(['node', 'flowdoc', ...args]);
-  } catch (err) {
-    if (err instanceof CommanderError) return { code: err.code === 'commander.helpDisplayed' ? 0 : 2, stdout, stderr };
-    if (err instanceof UsageError) return { code: 2, stdout, stderr: stderr + `flowdoc: ${err.message}\n` };
-    throw err;
-  }
-  return { code, stdout, stderr };
+  return runCli(args, {
+    ...(options.tty !== undefined && { tty: options.tty }),
+    ...(options.env !== undefined && { env: options.env }),
+    ...(options.stdin !== undefined && { stdin: Buffer.from(options.stdin) }),
+    scan: { worker: options.worker ?? testWorker() },
+  });
 }
