@@ -1,6 +1,6 @@
 import { CaptureError } from './errors.js';
-import { MAX_RECORD_BYTES, type CaptureParser } from './parser.js';
-import { HEADER, RECORD_HEADER_LENGTH, readPcapHeader } from './pcap.js';
+import type { CaptureParser } from './parser.js';
+import { HEADER, RECORD_HEADER_LENGTH, readPcapHeader, recordLengthProblem, setRecordTime } from './pcap.js';
 import { newCaptureRecord, type RecordSink } from './record.js';
 
 /** Record header fields (draft-ietf-opsawg-pcap §5), offsets from the record start. */
@@ -99,12 +99,9 @@ export class PcapReader implements CaptureParser {
   /** The checked captured length of the record whose header is at b[pos], or -1 (error set). */
   private capturedLength(b: Uint8Array, pos: number): number {
     const len = this.u32(b, pos + REC.CAPLEN);
-    if (len > MAX_RECORD_BYTES) {
-      this.fail('bad-length', `record claims ${len} captured bytes, more than the maximum of ${MAX_RECORD_BYTES}: the file is damaged or corrupt`, this.offset);
-      return -1;
-    }
-    if (this.snaplen !== 0 && len > this.snaplen) {
-      this.fail('bad-length', `record claims ${len} captured bytes, more than the file's snap length of ${this.snaplen}: the file is damaged or corrupt`, this.offset);
+    const problem = recordLengthProblem(len, this.snaplen);
+    if (problem !== null) {
+      this.fail('bad-length', problem, this.offset);
       return -1;
     }
     return len;
@@ -114,16 +111,7 @@ export class PcapReader implements CaptureParser {
   private emit(b: Uint8Array, pos: number, len: number): void {
     const r = this.record;
     r.frame = ++this.packets;
-    const sec = this.u32(b, pos + REC.TS_SEC);
-    const sub = this.u32(b, pos + REC.TS_SUB);
-    // Sub-second fields ≥ 1e9 ns / 1e6 µs occur in damaged files; like tshark, carry them into seconds.
-    if (this.nanos) {
-      r.tsMicros = sec * 1_000_000 + Math.floor(sub / 1000);
-      r.tsExtraNanos = sub % 1000;
-    } else {
-      r.tsMicros = sec * 1_000_000 + sub;
-      r.tsExtraNanos = 0;
-    }
+    setRecordTime(r, this.u32(b, pos + REC.TS_SEC), this.u32(b, pos + REC.TS_SUB), this.nanos);
     r.precision = this.precision;
     r.hasTimestamp = true;
     r.linkType = this.linkType;

@@ -3,7 +3,7 @@ import pcapParser from 'pcap-parser';
 import type { PacketHeader, ParserInput } from 'pcap-parser';
 import { CaptureError } from './errors.js';
 import { MAX_RECORD_BYTES, type CaptureParser } from './parser.js';
-import { newCaptureRecord, type RecordSink } from './record.js';
+import { newCaptureRecord, type CaptureRecord, type RecordSink } from './record.js';
 
 /** Classic pcap file header layout (draft-ietf-opsawg-pcap §4). */
 export const HEADER = { MAGIC: 0, MAJOR: 4, MINOR: 6, SNAPLEN: 16, LINKTYPE: 20, LENGTH: 24 } as const;
@@ -159,25 +159,14 @@ export class PcapParser implements CaptureParser {
     if (this.error) return;
     const offset = this.consumed;
     const len = h.capturedLength;
-    if (len > MAX_RECORD_BYTES) {
-      this.fail('bad-length', `record claims ${len} captured bytes, more than the maximum of ${MAX_RECORD_BYTES}: the file is damaged or corrupt`, offset);
-      return;
-    }
-    if (this.snaplen !== 0 && len > this.snaplen) {
-      this.fail('bad-length', `record claims ${len} captured bytes, more than the file's snap length of ${this.snaplen}: the file is damaged or corrupt`, offset);
+    const problem = recordLengthProblem(len, this.snaplen);
+    if (problem !== null) {
+      this.fail('bad-length', problem, offset);
       return;
     }
     const r = this.record;
     r.frame = this.packets + 1;
-    const sub = h.timestampMicroseconds;
-    // Sub-second fields ≥ 1e9 ns / 1e6 µs occur in damaged files; like tshark, carry them into seconds.
-    if (this.nanos) {
-      r.tsMicros = h.timestampSeconds * 1_000_000 + Math.floor(sub / 1000);
-      r.tsExtraNanos = sub % 1000;
-    } else {
-      r.tsMicros = h.timestampSeconds * 1_000_000 + sub;
-      r.tsExtraNanos = 0;
-    }
+    setRecordTime(r, h.timestampSeconds, h.timestampMicroseconds, this.nanos);
     r.precision = this.precision;
     r.hasTimestamp = true;
     r.linkType = this.linkType;
@@ -209,6 +198,31 @@ export class PcapParser implements CaptureParser {
 }
 
 /** The minimal "stream" pcap-parser needs: it only calls pause/resume and listens for events. */
+/**
+ * Why a record's captured length cannot be right (more than any real packet, or more than the
+ * file's snap length), or null. Shared by both classic pcap readers so their errors are the same.
+ */
+export function recordLengthProblem(len: number, snaplen: number): string | null {
+  if (len > MAX_RECORD_BYTES) return `record claims ${len} captured bytes, more than the maximum of ${MAX_RECORD_BYTES}: the file is damaged or corrupt`;
+  if (snaplen !== 0 && len > snaplen) return `record claims ${len} captured bytes, more than the file's snap length of ${snaplen}: the file is damaged or corrupt`;
+  return null;
+}
+
+/**
+ * Fills the record's time from a pcap record header's seconds and sub-second field (µs, or ns
+ * with the nanosecond magic). Sub-second fields ≥ 1e9 ns / 1e6 µs occur in damaged files; like
+ * tshark, they are carried into the seconds.
+ */
+export function setRecordTime(r: CaptureRecord, seconds: number, sub: number, nanos: boolean): void {
+  if (nanos) {
+    r.tsMicros = seconds * 1_000_000 + Math.floor(sub / 1000);
+    r.tsExtraNanos = sub % 1000;
+  } else {
+    r.tsMicros = seconds * 1_000_000 + sub;
+    r.tsExtraNanos = 0;
+  }
+}
+
 function makeInput(): ParserInput {
   const input = new EventEmitter() as ParserInput;
   input.pause = () => input;
