@@ -8,7 +8,7 @@ import { HAVE_RTSP, labScenarios, REPO_ROOT, RTSP, skipNote } from './testing/re
 import { allKinds, analyse, probesIgnored, rawIpv6, resetInFlight, reuseAfterFin, ScenarioDir, staleRst, staleTimeout, removeScenarioDirs } from './testing/scenarios.js';
 
 type Json = Record<string, unknown>;
-const SCHEMA_FILE = resolve(REPO_ROOT, 'schema/analysis-v1.schema.json');
+const SCHEMA_FILE = resolve(REPO_ROOT, 'schema/analysis-v2.schema.json');
 const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as Json;
 
 const ajv = new Ajv2020({ allErrors: true, strict: true });
@@ -75,7 +75,7 @@ describe('JSON output validates against the schema', () => {
     const keys = Object.keys(doc);
     expect(keys[0]).toBe('schemaVersion');
     expect(keys[keys.length - 1]).toBe('remedies');
-    expect(doc.schemaVersion).toBe(1);
+    expect(doc.schemaVersion).toBe(2);
   });
 
   it('validates every writer-made analysis (each incident kind, with and without logs)', () => {

@@ -1,8 +1,8 @@
 import type { ReportInput } from './input.js';
 import { computeRemedies, type Remedy } from './remedies/index.js';
 
-/** Version of the JSON report's shape; `schema/analysis-v1.schema.json` describes it. Bumped on any breaking change. */
-export const SCHEMA_VERSION = 1 as const;
+/** Version of the JSON report's shape; `schema/analysis-v2.schema.json` describes it. Bumped on any breaking change. */
+export const SCHEMA_VERSION = 2 as const;
 
 /** The JSON report: the whole analysis, its schema version first and the computed remedies last. */
 export interface JsonReport extends ReportInput {
