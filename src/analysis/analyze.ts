@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ReadOptions } from '../capture/index.js';
 import { linkTypeName } from '../decode/index.js';
 import { correlate, type CorrelatedIncident, type HopLogs, type LogsSummary } from '../correlate/index.js';
-import { Detector, type Destination, type IncidentKind } from '../detect/index.js';
+import { Detector, MAX_OPEN_AT_END, type AtRiskConnection, type Destination, type IncidentKind, type LbTimeouts } from '../detect/index.js';
 import { readLogFile, type LogReadResult } from '../logs/index.js';
 import type { Connection } from '../flows/index.js';
 import { isoWithPrecision } from '../shared/time.js';
@@ -28,6 +28,8 @@ export interface AnalyzeOptions extends ReadOptions {
   skewSeconds?: number;
   /** Read packets from this source instead of `file` (scan --stitch: several rotated files as one stream). */
   source?: CaptureSource;
+  /** Known middlebox idle timeouts (`--lb-timeout`): checked against the bracket, used for verdicts, risk and remedies. */
+  lbTimeouts?: LbTimeouts;
 }
 
 export interface CaptureDescription {
@@ -57,16 +59,25 @@ export interface AnalysisSummary {
   duplicatesSkipped: number;
   incidents: number;
   incidentsByKind: Partial<Record<IncidentKind, number>>;
+  /** Connections still open at the end and already idle past what the path allows (the length of `atRisk`), by level. */
+  atRisk: number;
+  willFail: number;
 }
 
 export interface AnalysisResult {
   tool: { name: 'flowdoc'; version: string };
   capture: CaptureDescription;
-  options: { idleThresholdSeconds: number; maxConnections: number; lingerSeconds: number };
+  options: {
+    idleThresholdSeconds: number; maxConnections: number; lingerSeconds: number;
+    /** `--lb-timeout` as given: for every destination (null: none), and per `ip:port`. */
+    lbTimeout: { seconds: number | null; byServer: Record<string, number> };
+  };
   summary: AnalysisSummary;
   /** Incidents, each with the log lines of every hop and a verdict. */
   incidents: CorrelatedIncident[];
   destinations: Destination[];
+  /** Connections open at the end of the capture that will fail (or may) on next use, longest idle first. */
+  atRisk: AtRiskConnection[];
   /** The logs given with --logs (null when none). */
   logs: LogsSummary | null;
   /** Things the reader should know (evictions, time going backwards, a read error …). */
@@ -92,7 +103,7 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
   const lingerSeconds = options.lingerSeconds ?? 10;
   let first = Infinity, last = -Infinity;
   let headsCut = 0;
-  const detector = new Detector({ idleThresholdSeconds, precision: 6 });
+  const detector = new Detector({ idleThresholdSeconds, precision: 6, ...(options.lbTimeouts && { lbTimeouts: options.lbTimeouts }) });
   const run = await runFlows(file, (c) => {
     if (c.firstMicros < first) first = c.firstMicros;
     if (c.lastMicros > last) last = c.lastMicros;
@@ -103,7 +114,7 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
     ...options,
     table: { idleThresholdMicros: idleThresholdSeconds * 1e6, maxConnections, lingerMicros: lingerSeconds * 1e6 },
   });
-  const { incidents: found, destinations } = detector.finish();
+  const { incidents: found, destinations, atRisk, atRiskNotChecked } = detector.finish();
   const logResults = await Promise.all((options.logs ?? []).map((l) => readLogFile(l.file, { hop: l.hop, ...(options.logFormat ? { format: options.logFormat } : {}) })));
   const skewMs = (options.skewSeconds ?? 1) * 1000;
   const hops: HopLogs[] = logResults.map((r) => ({ hop: r.hop, file: r.file, entries: r.entries }));
@@ -113,7 +124,10 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
   return {
     tool: { name: 'flowdoc', version: flowdocVersion() },
     capture: describeCapture(run, first, last),
-    options: { idleThresholdSeconds, maxConnections, lingerSeconds },
+    options: {
+      idleThresholdSeconds, maxConnections, lingerSeconds,
+      lbTimeout: { seconds: options.lbTimeouts?.any ?? null, byServer: Object.fromEntries(options.lbTimeouts?.byServer ?? []) },
+    },
     summary: {
       connections: run.table.connections,
       tcpSegments: run.tcpSegments,
@@ -124,11 +138,18 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
       duplicatesSkipped: run.table.duplicatesSkipped,
       incidents: incidents.length,
       incidentsByKind: byKind,
+      atRisk: atRisk.length,
+      willFail: atRisk.filter((r) => r.level === 'will-fail').length,
     },
     incidents,
     destinations,
+    atRisk,
     logs: logResults.length ? logsSummary(logResults, unexplained, skewMs) : null,
-    warnings: [...warnings(run, headsCut), ...logResults.filter((r) => r.error).map((r) => `log file ${r.error!.oneLine()}`)],
+    warnings: [
+      ...warnings(run, headsCut),
+      ...(atRiskNotChecked > 0 ? [`${atRiskNotChecked} connections open at the end of the capture were not checked for risk (more than ${MAX_OPEN_AT_END} were open)`] : []),
+      ...destinations.flatMap((d) => (d.idleTimeout?.stated && !d.idleTimeout.stated.consistent ? [`${d.server}: ${d.idleTimeout.stated.note}`] : [])),
+      ...logResults.filter((r) => r.error).map((r) => `log file ${r.error!.oneLine()}`)],
   };
 }
 

@@ -59,6 +59,18 @@ export function decideVerdict(i: Incident, hops: readonly HopEvidence[], matches
         reason: `a stateful box ${between(after, before)} silently dropped a connection idle for ${idle}: the request was retransmitted ${i.retransmissions} time(s) with no answer${never}`,
         confidence: contradiction ? 'low' : haveLogs && saw.length > 0 ? 'high' : 'medium',
       };
+    case 'keepalive-too-slow': {
+      const p = i.probe!;
+      const origin = i.rst?.origin ?? 'unknown';
+      const by = i.gaveUp === 'keepalive-timeout' ? 'never answered its probes' : origin === 'middlebox' ? 'answered its probe with an RST' : origin === 'server' ? 'was reset by the server itself' : 'answered with an RST of unknown origin';
+      return {
+        faultyHop: null,
+        segment: { after, before },
+        culprit: origin === 'server' ? 'server' : i.gaveUp === 'keepalive-timeout' || origin === 'middlebox' ? 'middlebox' : 'unknown',
+        reason: `keepalive is on but too slow: the first probe came after ${fmtSeconds(p.idleBeforeFirstProbeSeconds)} idle, and the path ${between(after, before)} had already forgotten the connection — it ${by}; ${p.implies}`,
+        confidence: contradiction ? 'low' : origin === 'unknown' && i.gaveUp !== 'keepalive-timeout' ? 'low' : 'high',
+      };
+    }
     case 'reuse-after-fin':
       return {
         faultyHop: clientHop,

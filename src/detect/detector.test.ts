@@ -36,7 +36,7 @@ describe('incident rules', () => {
     expect(i.displayFilter).toBe(`ip.addr == 10.0.0.1 && ip.addr == 10.9.9.9 && tcp.port == 40000 && tcp.port == 80 && frame.number >= ${lastBeforeIdle} && frame.number <= ${rst}`);
     expect(i.verdict.culprit).toBe('middlebox');
     expect(r.summary.incidentsByKind).toEqual({ 'stale-reuse-rst': 1 });
-    expect(r.destinations[0]!.keepalive.text).toMatch(/^no keepalive probes on 1 connection with idle gaps up to 900 s/);
+    expect(r.destinations[0]!.keepalive.text).toMatch(/^off: no keepalive probes on 1 connection with idle gaps up to 900 s/);
   });
 
   it('says the server sent the RST when its TTL matches the server\'s', async () => {

@@ -1,16 +1,38 @@
 import { isoWithPrecision } from '../shared/time.js';
 import type { AppMessage, Connection, IdleGap } from '../flows/index.js';
-import { candidatesIn } from './middleboxes.js';
+import { fmtSeconds, makeBracket } from './bracket.js';
 import type {
-  Destination, Incident, IncidentKind, KeepaliveVerdict, RequestEvidence, RstEvidence, TimeoutBracket,
+  AtRiskConnection, Destination, Incident, IncidentKind, KeepaliveVerdict, ProbeEvidence, RequestEvidence, RetrySafety, RstEvidence, TimeoutBracket,
 } from './incident.js';
-import { rstOrigin } from './ttl.js';
+import { hopsFromTtl, rstOrigin } from './ttl.js';
 
 export interface DetectOptions {
   /** Idle gaps at least this long (seconds) before a request make a stale-reuse incident possible. */
   idleThresholdSeconds: number;
   /** Decimal digits for the times in the evidence (the capture's precision). */
   precision: number;
+  /** Idle timeouts the user knows (`--lb-timeout`): for every destination, and per `ip:port`. */
+  lbTimeouts?: LbTimeouts;
+}
+
+export interface LbTimeouts {
+  readonly any: number | null;
+  readonly byServer: ReadonlyMap<string, number>;
+}
+
+/** At most this many still-open connections are remembered for the at-risk check (the rest are counted). */
+export const MAX_OPEN_AT_END = 10_000;
+
+/** What the at-risk check needs of a connection still open when the capture ended. */
+interface OpenAtEnd {
+  id: number;
+  client: string;
+  server: string;
+  lastFrame: number;
+  lastMicros: number;
+  keepalive: string;
+  /** Its own first-probe idle (s), when it sent probes. */
+  probeIdle: number | null;
 }
 
 /** A small per-destination aggregate: bounded, whatever the number of connections. */
@@ -23,6 +45,12 @@ interface DestinationAcc {
   maxIdleWithoutProbes: number;
   probeIdle: number | null;
   probeInterval: number | null;
+  probes: number;
+  probesAnswered: number;
+  probesFromClient: boolean;
+  probesFromServer: boolean;
+  /** Longest idle gap (≥ threshold) seen at all, probes or not: enough to tell whether keepalive runs. */
+  maxGap: number;
   survived: { packetGap: number; idle: number; frame: number } | null;
   survivedPacketGap: { value: number; frame: number } | null;
   survivedIdle: { value: number; frame: number } | null;
@@ -44,7 +72,11 @@ interface PendingIncident {
   maxPacketGapSeconds: number | null;
   retransmissions: number;
   lastRetransmission?: number;
-  gaveUp?: 'client-rst' | 'client-fin' | 'capture-end';
+  gaveUp?: 'client-rst' | 'client-fin' | 'capture-end' | 'keepalive-timeout';
+  probe?: { frame: number; micros: number; side: 'client' | 'server'; idleBefore: number; packetGap: number; probes: number; answered: number };
+  laterRequest?: number;
+  requestAcked: boolean | null;
+  requestAckFrame: number | null;
   serverFin?: number;
   serverFinMicros?: number;
   serverIdleBeforeFinSeconds?: number;
@@ -59,16 +91,37 @@ export class Detector {
   private readonly pending: PendingIncident[] = [];
   private readonly destinations = new Map<string, DestinationAcc>();
   private readonly serverIpTtl = new Map<string, Map<number, number>>();
+  private readonly openAtEnd: OpenAtEnd[] = [];
+  private openAtEndNotChecked = 0;
+  private lastMicros = -Infinity;
 
   constructor(private readonly options: DetectOptions) {}
 
+  /** The idle timeout the user stated for this destination, if any. */
+  statedTimeout(server: string): number | null {
+    const t = this.options.lbTimeouts;
+    return t ? t.byServer.get(server) ?? t.any : null;
+  }
+
   onConnection(c: Connection): void {
     this.aggregate(c);
+    if (c.lastMicros > this.lastMicros) this.lastMicros = c.lastMicros;
+    this.rememberIfOpen(c);
     const thresholdMicros = this.options.idleThresholdSeconds * 1e6;
     let foundStale = false;
+    /** After a keepalive probe met an RST the connection is dead: what follows belongs to that incident. */
+    let deadAfterFrame = Infinity;
     for (const gap of c.idleGaps) {
-      if (gap.seconds * 1e6 < thresholdMicros) continue;
+      if (gap.fromFrame >= deadAfterFrame) continue;
       const a = gap.after;
+      const ka = this.keepaliveTooSlow(c, gap, thresholdMicros);
+      if (ka) {
+        this.pending.push(ka);
+        foundStale = true;
+        deadAfterFrame = ka.rstFrame ?? gap.toFrame;
+        continue;
+      }
+      if (gap.seconds * 1e6 < thresholdMicros) continue;
       if (a.requestFrame === null) continue;
       // A FIN before the gap makes it a different story (reuse-after-fin), not a forgotten connection.
       // A FIN that ends the gap counts too: a server closing an idle connection is the keep-alive race.
@@ -79,6 +132,7 @@ export class Detector {
         conn: c, gap, requestFrame: a.requestFrame, requestMicros: a.requestMicros,
         lastBeforeFrame: gap.fromFrame, lastBeforeMicros: gap.fromMicros, idleSeconds: gap.seconds,
         maxPacketGapSeconds: gap.maxPacketGapSeconds, retransmissions: a.requestRetransmissions,
+        requestAcked: a.requestAcked, requestAckFrame: a.requestAckFrame,
       };
       const replyFirst = a.replyFrame !== null && (a.rst === null || a.replyFrame < a.rst.frame);
       if (a.rst && a.rst.from === 'server' && !replyFirst) {
@@ -98,7 +152,7 @@ export class Detector {
       this.pending.push({
         kind: 'reuse-after-fin', conn: c, gap: null, rstFrame: sf.rst.frame, rstMicros: sf.rst.micros, rstTtl: sf.rst.ttl, rstFromServer: true,
         requestFrame: sf.dataFrame, requestMicros: sf.dataMicros, lastBeforeFrame: sf.dataPrevFrame, lastBeforeMicros: null,
-        idleSeconds: sf.dataGapSeconds, maxPacketGapSeconds: sf.dataGapSeconds, retransmissions: 0, serverFin: sf.fin.frame, serverFinMicros: sf.fin.micros, serverIdleBeforeFinSeconds: sf.idleBeforeSeconds,
+        idleSeconds: sf.dataGapSeconds, maxPacketGapSeconds: sf.dataGapSeconds, retransmissions: 0, requestAcked: null, requestAckFrame: null, serverFin: sf.fin.frame, serverFinMicros: sf.fin.micros, serverIdleBeforeFinSeconds: sf.idleBeforeSeconds,
       });
       return;
     }
@@ -107,19 +161,129 @@ export class Detector {
       this.pending.push({
         kind: 'reset-in-flight', conn: c, gap: null, rstFrame: r.event.frame, rstMicros: r.event.micros, rstTtl: r.event.ttl, rstFromServer: true,
         requestFrame: r.pendingRequestFrame, requestMicros: null, lastBeforeFrame: null, lastBeforeMicros: null,
-        idleSeconds: null, maxPacketGapSeconds: null, retransmissions: 0,
+        idleSeconds: null, maxPacketGapSeconds: null, retransmissions: 0, requestAcked: null, requestAckFrame: null,
       });
     }
   }
 
-  finish(): { incidents: Incident[]; destinations: Destination[] } {
+  /**
+   * A keepalive probe after a long silence that met an RST from the peer's direction (no FIN
+   * before it), or probes the peer never answered until the prober gave up with an RST: the
+   * connection had already been forgotten when keepalive finally ran.
+   */
+  private keepaliveTooSlow(c: Connection, gap: IdleGap, thresholdMicros: number): PendingIncident | null {
+    const a = gap.after;
+    if (gap.lastProbeFrame === null || gap.lastProbeFrom === null || gap.lastProbeMicros === null || gap.firstProbeMicros === null) return null;
+    if (!a.rst || a.rst.frame !== gap.toFrame) return null; // the gap must end in the RST itself
+    if ((gap.lastProbeGapSeconds ?? 0) * 1e6 < thresholdMicros && (gap.firstProbeMicros - gap.fromMicros) < thresholdMicros) return null;
+    const finBefore = (c.clientStats.firstFin && c.clientStats.firstFin.frame <= gap.toFrame) || (c.serverStats.firstFin && c.serverStats.firstFin.frame <= gap.toFrame);
+    if (finBefore) return null;
+    const prober = gap.lastProbeFrom;
+    const answeredByRst = a.rst.from !== prober;
+    // The prober's own RST ends it only when the peer answered none of its probes (it gave up).
+    if (!answeredByRst && gap.probeAcks > 0) return null;
+    // Unanswered probes prove a forgotten connection only when the capture point sits on the
+    // prober's side of the path (its packets travelled fewer hops than the peer's): probes from
+    // the far side that reached a capture next to a silent peer say that peer went quiet instead.
+    if (!answeredByRst) {
+      const mine = prober === 'client' ? c.clientStats.ttl : c.serverStats.ttl;
+      const theirs = prober === 'client' ? c.serverStats.ttl : c.clientStats.ttl;
+      if (mine === null || theirs === null || hopsFromTtl(mine) >= hopsFromTtl(theirs)) return null;
+    }
+    const probes = prober === 'client' ? gap.clientProbes : gap.serverProbes;
+    const later = c.anomalies.find((x) => x.code === 'data-after-rst' && x.frame > a.rst!.frame);
+    return {
+      kind: 'keepalive-too-slow', conn: c, gap,
+      rstFrame: a.rst.frame, rstMicros: a.rst.micros, rstTtl: a.rst.ttl, rstFromServer: a.rst.from === 'server',
+      requestFrame: null, requestMicros: null,
+      lastBeforeFrame: gap.fromFrame, lastBeforeMicros: gap.fromMicros,
+      idleSeconds: (gap.lastProbeMicros - gap.fromMicros) / 1e6,
+      maxPacketGapSeconds: gap.lastProbeGapSeconds ?? gap.maxPacketGapSeconds,
+      retransmissions: 0,
+      ...(answeredByRst ? {} : { gaveUp: 'keepalive-timeout' as const }),
+      probe: {
+        frame: gap.lastProbeFrame, micros: gap.lastProbeMicros, side: prober,
+        idleBefore: (gap.firstProbeMicros - gap.fromMicros) / 1e6, packetGap: gap.lastProbeGapSeconds ?? 0, probes, answered: gap.probeAcks,
+      },
+      ...(later && { laterRequest: later.frame }),
+      requestAcked: null, requestAckFrame: null,
+    };
+  }
+
+  /** Connections open at the end (no FIN, no RST, handed on because the capture ended) are checked for risk in finish(). */
+  private rememberIfOpen(c: Connection): void {
+    if (c.endReason !== 'capture-end') return;
+    const cs = c.clientStats, ss = c.serverStats;
+    if (cs.firstFin || ss.firstFin || cs.firstRst || ss.firstRst) return;
+    if (this.openAtEnd.length >= MAX_OPEN_AT_END) {
+      this.openAtEndNotChecked++;
+      return;
+    }
+    const idle = [cs.keepaliveIdleSeconds, ss.keepaliveIdleSeconds].filter((x): x is number => x !== null);
+    const probeIdle = idle.length ? Math.min(...idle) : null;
+    const every = [cs.keepaliveIntervalSeconds, ss.keepaliveIntervalSeconds].filter((x): x is number => x !== null);
+    const keepalive = probeIdle === null
+      ? 'no keepalive probes seen'
+      : `keepalive probes after ${fmtSeconds(probeIdle)} idle${every.length ? `, every ${fmtSeconds(Math.min(...every))}` : ''}`;
+    this.openAtEnd.push({ id: c.id, client: c.client, server: c.server, lastFrame: c.lastFrame, lastMicros: c.lastMicros, keepalive, probeIdle });
+  }
+
+  /**
+   * `captureEndMicros`: when the capture ended (its last packet); connections still open then are
+   * checked for risk against it (default: the last packet of any connection seen).
+   */
+  finish(captureEndMicros?: number): { incidents: Incident[]; destinations: Destination[]; atRisk: AtRiskConnection[]; atRiskNotChecked: number } {
     const incidents = this.pending
       .map((p) => this.resolve(p))
-      .sort((a, b) => (a.frames.request ?? a.frames.rst ?? 0) - (b.frames.request ?? b.frames.rst ?? 0) || a.connection - b.connection);
-    const destinations = [...this.destinations.values()]
-      .map((d) => this.destination(d, incidents.filter((i) => i.server === d.server)))
+      .sort((a, b) => (a.frames.request ?? a.frames.probe ?? a.frames.rst ?? 0) - (b.frames.request ?? b.frames.probe ?? b.frames.rst ?? 0) || a.connection - b.connection);
+    const end = captureEndMicros ?? this.lastMicros;
+    const atRisk: AtRiskConnection[] = [];
+    const partial = [...this.destinations.values()].map((d) => {
+      const mine = incidents.filter((i) => i.server === d.server);
+      return { d, mine, bracket: bracket(d, mine, this.statedTimeout(d.server)) };
+    });
+    const byServer = new Map(partial.map((x) => [x.d.server, x]));
+    for (const o of this.openAtEnd) {
+      const x = byServer.get(o.server);
+      const r = x ? this.risk(o, x.bracket, end) : null;
+      if (r) atRisk.push(r);
+    }
+    atRisk.sort((a, b) => b.idleSeconds - a.idleSeconds || a.connection - b.connection);
+    const destinations = partial
+      .map((x) => this.destination(x.d, x.mine, x.bracket, atRisk.filter((r) => r.server === x.d.server).length))
       .sort((a, b) => b.incidents - a.incidents || b.connections - a.connections || a.server.localeCompare(b.server));
-    return { incidents, destinations };
+    return { incidents, destinations, atRisk, atRiskNotChecked: this.openAtEndNotChecked };
+  }
+
+  /**
+   * A still-open connection is at risk when its silence at the end already reaches the
+   * destination's timeout (stated, else the shortest idle that failed: "will fail on next use"),
+   * or passes the longest idle known to have survived. Its own keepalive protects it only when its
+   * probes start before that timeout.
+   */
+  private risk(o: OpenAtEnd, b: TimeoutBracket | null, end: number): AtRiskConnection | null {
+    const idle = Math.max(0, (end - o.lastMicros) / 1e6);
+    const stated = this.statedTimeout(o.server);
+    const hard = stated ?? b?.failedSeconds ?? null;
+    const basisHard = stated !== null ? 'lb-timeout' : 'failed-idle';
+    const soft = b && b.consistent && !b.survivedTrivial ? b.survivedSeconds : null;
+    if (hard === null && soft === null) return null;
+    if (o.probeIdle !== null && hard !== null && o.probeIdle < hard) return null; // its probes come in time
+    const prec = Math.min(this.options.precision, 6);
+    const base = { connection: o.id, client: o.client, server: o.server, lastFrame: o.lastFrame, lastTime: isoWithPrecision(o.lastMicros, 0, prec), idleSeconds: round3(idle), keepalive: o.keepalive };
+    if (hard !== null && idle >= hard) {
+      return {
+        ...base, level: 'will-fail', timeoutSeconds: hard, basis: basisHard,
+        text: `${o.client} → ${o.server} has been idle ${fmtSeconds(idle)} (since frame ${o.lastFrame}), at or past ${stated !== null ? `the stated load-balancer timeout of ${fmtSeconds(hard)}` : `the ${fmtSeconds(hard)} after which a connection to it was forgotten`}; ${o.keepalive}: it will fail on next use`,
+      };
+    }
+    if (soft !== null && idle > soft) {
+      return {
+        ...base, level: 'at-risk', timeoutSeconds: soft, basis: 'survived-idle',
+        text: `${o.client} → ${o.server} has been idle ${fmtSeconds(idle)} (since frame ${o.lastFrame}), longer than any idle known to survive to it (${fmtSeconds(soft)})${hard !== null ? `; connections failed after ${fmtSeconds(hard)}` : ''}; ${o.keepalive}: at risk on next use`,
+      };
+    }
+    return null;
   }
 
   private aggregate(c: Connection): void {
@@ -127,7 +291,8 @@ export class Detector {
     if (!d) {
       d = {
         server: c.server, connections: 0, ttlCounts: new Map(), withProbes: 0, withoutProbes: 0, maxIdleWithoutProbes: 0,
-        probeIdle: null, probeInterval: null, survived: null, survivedPacketGap: null, survivedIdle: null,
+        probeIdle: null, probeInterval: null, probes: 0, probesAnswered: 0, probesFromClient: false, probesFromServer: false, maxGap: 0,
+        survived: null, survivedPacketGap: null, survivedIdle: null,
       };
       this.destinations.set(c.server, d);
     }
@@ -141,8 +306,14 @@ export class Detector {
       this.serverIpTtl.set(ip, m);
     }
     const probes = c.clientStats.keepaliveProbes + c.serverStats.keepaliveProbes;
+    for (const g of c.idleGaps) if (g.seconds > d.maxGap) d.maxGap = g.seconds;
+    if (c.maxIdleSeconds > d.maxGap && c.maxIdleSeconds * 1e6 >= this.options.idleThresholdSeconds * 1e6) d.maxGap = c.maxIdleSeconds;
     if (probes > 0) {
       d.withProbes++;
+      d.probes += probes;
+      d.probesAnswered += c.clientStats.keepaliveAcks + c.serverStats.keepaliveAcks;
+      if (c.clientStats.keepaliveProbes > 0) d.probesFromClient = true;
+      if (c.serverStats.keepaliveProbes > 0) d.probesFromServer = true;
       for (const s of [c.clientStats, c.serverStats]) {
         if (s.keepaliveIdleSeconds !== null) d.probeIdle = d.probeIdle === null ? s.keepaliveIdleSeconds : Math.min(d.probeIdle, s.keepaliveIdleSeconds);
         if (s.keepaliveIntervalSeconds !== null) d.probeInterval = d.probeInterval === null ? s.keepaliveIntervalSeconds : Math.min(d.probeInterval, s.keepaliveIntervalSeconds);
@@ -156,6 +327,10 @@ export class Detector {
       if (!d.survivedPacketGap || s.maxPacketGapSeconds > d.survivedPacketGap.value) d.survivedPacketGap = { value: s.maxPacketGapSeconds, frame: s.requestFrame };
       if (!d.survivedIdle || s.seconds > d.survivedIdle.value) d.survivedIdle = { value: s.seconds, frame: s.requestFrame };
     }
+    // A probe the peer answered after a silence proves the path still held the connection that long
+    // (on packet gaps: a box that counts probes as activity is measured on them).
+    const pg = c.longestAnsweredProbeGap;
+    if (pg && (!d.survivedPacketGap || pg.seconds > d.survivedPacketGap.value)) d.survivedPacketGap = { value: pg.seconds, frame: pg.probeFrame };
   }
 
   private resolve(p: PendingIncident): Incident {
@@ -176,6 +351,14 @@ export class Detector {
       lastBeforeIdle: p.lastBeforeFrame, request: p.requestFrame, rst: p.rstFrame,
       ...(p.serverFin !== undefined && { serverFin: p.serverFin }),
       ...(p.lastRetransmission !== undefined && { lastRetransmission: p.lastRetransmission }),
+      ...(p.probe !== undefined && { probe: p.probe.frame }),
+      ...(p.laterRequest !== undefined && { laterRequest: p.laterRequest }),
+    };
+    const probe: ProbeEvidence | undefined = p.probe && {
+      frame: p.probe.frame, time: t(p.probe.micros)!, from: p.probe.side === 'client' ? c.client : c.server, side: p.probe.side,
+      idleBeforeFirstProbeSeconds: round6(p.probe.idleBefore), packetGapSeconds: round6(p.probe.packetGap),
+      probes: p.probe.probes, answered: p.probe.answered,
+      implies: impliedKeepalive(p.probe.idleBefore, p.probe.side === 'client' ? c.clientStats.keepaliveIntervalSeconds : c.serverStats.keepaliveIntervalSeconds),
     };
     const lastBeforeMicros = p.lastBeforeMicros;
     const incident: Incident = {
@@ -194,19 +377,21 @@ export class Detector {
       retransmissions: p.retransmissions,
       ...(p.serverIdleBeforeFinSeconds !== undefined && { serverIdleBeforeFinSeconds: round6(p.serverIdleBeforeFinSeconds) }),
       ...(p.gaveUp !== undefined && { gaveUp: p.gaveUp }),
+      ...(probe !== undefined && { probe }),
+      retry: retrySafety(p, request),
       request,
       rst,
-      displayFilter: displayFilter(c, [p.lastBeforeFrame, p.requestFrame, p.rstFrame, p.serverFin ?? null, p.lastRetransmission ?? null]),
+      displayFilter: displayFilter(c, [p.lastBeforeFrame, p.requestFrame, p.rstFrame, p.serverFin ?? null, p.lastRetransmission ?? null, p.probe?.frame ?? null, p.laterRequest ?? null]),
       history: c.history,
       summary: '',
     };
     return { ...incident, summary: summarise(incident) };
   }
 
-  private destination(d: DestinationAcc, incidents: Incident[]): Destination {
+  private destination(d: DestinationAcc, incidents: Incident[], idleTimeout: TimeoutBracket | null, atRisk: number): Destination {
     const byKind: Partial<Record<IncidentKind, number>> = {};
     for (const i of incidents) byKind[i.kind] = (byKind[i.kind] ?? 0) + 1;
-    const keepalive = keepaliveVerdict(d);
+    const keepalive = keepaliveVerdict(d, incidents, idleTimeout, this.statedTimeout(d.server), this.options.idleThresholdSeconds);
     return {
       server: d.server,
       connections: d.connections,
@@ -214,64 +399,123 @@ export class Detector {
       incidentsByKind: byKind,
       serverTtl: mostCommon(d.ttlCounts),
       keepalive,
-      idleTimeout: bracket(d, incidents),
+      idleTimeout,
+      atRisk,
     };
   }
 }
 
-function keepaliveVerdict(d: DestinationAcc): KeepaliveVerdict {
+/** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+
+function retrySafety(p: PendingIncident, request: RequestEvidence | null): RetrySafety {
+  const method = request?.protocol === 'http' ? request.method ?? null : null;
+  const idempotent = method === null ? null : IDEMPOTENT.has(method.toUpperCase());
+  const what = method ? `the ${method}` : 'the request';
+  if (p.kind === 'keepalive-too-slow' && p.requestFrame === null) {
+    return { requestAcked: null, ackFrame: null, method: null, idempotent: null, safe: true, text: 'no request was lost with the connection itself (a keepalive probe found it dead); requests sent on it later fail before reaching the server and are safe to retry on a new connection' };
+  }
+  if (p.kind === 'reuse-after-fin') {
+    return { requestAcked: false, ackFrame: null, method, idempotent, safe: true, text: `the server had already closed the connection (FIN): ${what} was never read by its application and is safe to retry on a new connection` };
+  }
+  if (p.requestAcked === null) {
+    return {
+      requestAcked: null, ackFrame: null, method, idempotent, safe: idempotent === true ? true : null,
+      text: idempotent === true ? `${what} is idempotent: safe to retry` : `the capture does not show whether the server received ${what}; retry only idempotent requests`,
+    };
+  }
+  if (!p.requestAcked) {
+    return { requestAcked: false, ackFrame: null, method, idempotent, safe: true, text: `nothing acknowledged ${what}'s bytes before the ${p.rstFrame !== null ? 'RST' : 'client gave up'}: it never reached the server — safe to retry on a new connection` };
+  }
+  const safe = idempotent === true ? true : idempotent === false ? false : null;
+  return {
+    requestAcked: true, ackFrame: p.requestAckFrame, method, idempotent, safe,
+    text: `the server side acknowledged ${what}'s bytes (frame ${p.requestAckFrame}) before the ${p.rstFrame !== null ? 'RST' : 'failure'}: it may have been processed — ${safe === true ? 'it is idempotent, so a retry is safe' : safe === false ? `a blind retry of a ${method} could apply it twice` : 'retry only if the request is idempotent'}`,
+  };
+}
+
+/** What a first probe after `idle` seconds (and probes `interval` apart) says about the sender's settings. */
+function impliedKeepalive(idle: number, interval: number | null): string {
+  const rounded = Math.round(idle);
+  const dflt = Math.abs(idle - 7200) < 5 ? ' — the Linux default tcp_keepalive_time (7200 s), which is also what an Envoy/Istio tcpKeepalive without `time` uses' : '';
+  return `its TCP keepalive time (TCP_KEEPIDLE / tcp_keepalive_time) is about ${rounded} s${interval !== null ? `, interval about ${Math.round(interval)} s` : ''}${dflt}`;
+}
+
+function keepaliveVerdict(d: DestinationAcc, incidents: readonly Incident[], b: TimeoutBracket | null, stated: number | null, threshold: number): KeepaliveVerdict {
   const parts: string[] = [];
   if (d.withoutProbes > 0) parts.push(`no keepalive probes on ${d.withoutProbes} connection${d.withoutProbes === 1 ? '' : 's'} with idle gaps up to ${fmtSeconds(d.maxIdleWithoutProbes)}`);
   if (d.withProbes > 0) {
     const every = d.probeInterval ?? d.probeIdle;
     parts.push(`probes on ${d.withProbes} connection${d.withProbes === 1 ? '' : 's'}${d.probeIdle !== null ? ` after ${fmtSeconds(d.probeIdle)} idle` : ''}${every !== null ? `, every ${fmtSeconds(every)}` : ''}`);
   }
+  const tooSlow = incidents.filter((i) => i.kind === 'keepalive-too-slow');
+  const limit = stated ?? b?.failedSeconds ?? null;
+  const limitText = stated !== null ? `the stated load-balancer timeout ${fmtSeconds(stated)}` : limit !== null ? `the ${fmtSeconds(limit)} after which a connection to it was forgotten` : '';
+  let verdict: KeepaliveVerdict['verdict'];
+  let head: string;
+  if (tooSlow.length > 0) {
+    verdict = 'too-slow';
+    const p = tooSlow[0]!.probe!;
+    head = `too slow: keepalive is on but its first probe comes after ${fmtSeconds(p.idleBeforeFirstProbeSeconds)} idle; ${tooSlow.length} probe${tooSlow.length === 1 ? '' : 's'} met a forgotten connection (first: frame ${p.frame})`;
+  } else if (d.withProbes > 0 && d.probeIdle !== null && limit !== null && d.probeIdle >= limit) {
+    verdict = 'too-slow';
+    head = `too slow: probes start after ${fmtSeconds(d.probeIdle)} idle, not before ${limitText}`;
+  } else if (d.withProbes > 0) {
+    verdict = 'on';
+    const every = d.probeInterval ?? d.probeIdle;
+    head = `on (${every !== null ? `every ${fmtSeconds(every)} ` : ''}after ${d.probeIdle !== null ? fmtSeconds(d.probeIdle) : '?'} idle${limit !== null ? `, before ${limitText}` : ''})`;
+  } else if (d.maxGap >= threshold && d.withoutProbes > 0) {
+    verdict = 'off';
+    head = 'off';
+  } else {
+    verdict = 'unknown';
+    head = `unknown: no idle gap of ${fmtSeconds(threshold)} or more to tell`;
+  }
+  const probesFrom: ('client' | 'server')[] = [];
+  if (d.probesFromClient) probesFrom.push('client');
+  if (d.probesFromServer) probesFrom.push('server');
   return {
     connectionsWithProbes: d.withProbes,
     connectionsWithoutProbes: d.withoutProbes,
     maxIdleWithoutProbesSeconds: round6(d.maxIdleWithoutProbes),
     probeIdleSeconds: d.probeIdle === null ? null : round6(d.probeIdle),
     probeIntervalSeconds: d.probeInterval === null ? null : round6(d.probeInterval),
-    text: parts.join('; '),
+    verdict,
+    probesFrom,
+    probes: d.probes,
+    probesAnswered: d.probesAnswered,
+    text: verdict === 'off' ? `off: ${parts.join('; ')}` : [head, ...parts].join('; '),
   };
 }
 
 /**
  * The idle timeout of whatever forgot the connections: above the longest idle that still worked,
- * at or below the shortest that failed. A box that counts keepalive probes as activity (an L4 load
- * balancer, a NAT) is measured on packet gaps; when a failed connection had probes during its
- * gap, the box ignored them (an L7 proxy): it is measured on data silence.
+ * at or below the shortest that failed (see bracket.ts). A box that counts keepalive probes as
+ * activity (an L4 load balancer, a NAT) is measured on packet gaps — a probe it answered counts
+ * as a survival, a probe it met with an RST as a failure; when a failed request's gap had probes
+ * the box ignored them (an L7 proxy): it is measured on data silence.
  */
-function bracket(d: DestinationAcc, incidents: Incident[]): TimeoutBracket | null {
-  const stale = incidents.filter((i) => i.kind === 'stale-reuse-rst' || i.kind === 'stale-reuse-timeout');
+function bracket(d: DestinationAcc, incidents: readonly Incident[], stated: number | null): TimeoutBracket | null {
+  const stale = incidents.filter((i) => i.kind === 'stale-reuse-rst' || i.kind === 'stale-reuse-timeout' || i.kind === 'keepalive-too-slow');
   if (stale.length === 0) return null;
-  const ignoredProbes = stale.some((i) => i.keepaliveProbes.client + i.keepaliveProbes.server > 0);
+  const ignoredProbes = stale.some((i) => i.kind !== 'keepalive-too-slow' && i.keepaliveProbes.client + i.keepaliveProbes.server > 0);
   const measure: TimeoutBracket['measure'] = ignoredProbes ? 'data-idle' : 'packet-gap';
   let failed: Incident | null = null;
   let failedValue = Infinity;
   for (const i of stale) {
+    if (measure === 'data-idle' && i.kind === 'keepalive-too-slow') continue;
     const v = (measure === 'packet-gap' ? i.maxPacketGapSeconds : i.idleSeconds) ?? Infinity;
     if (v < failedValue) { failedValue = v; failed = i; }
   }
+  if (!failed) return null;
   const survived = measure === 'packet-gap' ? d.survivedPacketGap : d.survivedIdle;
-  const failedSeconds = failed ? round3(failedValue) : null;
-  const survivedSeconds = survived ? round3(survived.value) : null;
-  const consistent = survivedSeconds === null || failedSeconds === null || survivedSeconds < failedSeconds;
-  const candidates = consistent ? candidatesIn(survivedSeconds, failedSeconds).map((k) => ({ name: k.name, seconds: k.seconds, note: k.note })) : [];
-  let text: string;
-  if (!consistent) {
-    text = `inconsistent: a connection survived ${fmtSeconds(survivedSeconds!)} idle but one failed after ${fmtSeconds(failedSeconds!)} — not a single idle timer (several paths or boxes, or state lost for another reason)`;
-  } else if (survivedSeconds !== null) {
-    text = `idle timeout between ${fmtSeconds(survivedSeconds)} and ${fmtSeconds(failedSeconds!)}`;
-  } else {
-    text = `idle timeout at most ${fmtSeconds(failedSeconds!)} (no longer idle was seen to survive)`;
-  }
-  if (candidates.length) text += `; known defaults in range: ${candidates.slice(0, 3).map((k) => `${k.name} ${k.seconds} s`).join(', ')} (hints, not facts)`;
-  if (ignoredProbes) text += '; keepalive probes did not keep it alive: the box counts only payload (an L7 proxy)';
-  return {
-    survivedSeconds, survivedFrame: survived?.frame ?? null, failedSeconds, failedFrame: failed?.frames.request ?? null,
-    consistent, candidates, measure, text,
-  };
+  const b = makeBracket({
+    failedSeconds: round3(failedValue), failedFrame: failed.frames.request ?? failed.frames.probe ?? null,
+    survivedSeconds: survived ? round3(survived.value) : null, survivedFrame: survived?.frame ?? null,
+    measure, statedSeconds: stated,
+  });
+  const text = ignoredProbes ? `${b.text}; keepalive probes did not keep it alive: the box counts only payload (an L7 proxy)` : b.text;
+  return { ...b, text };
 }
 
 function requestEvidence(c: Connection, frame: number | null, t: (m: number | null) => string | null): RequestEvidence | null {
@@ -310,6 +554,13 @@ function summarise(i: Incident): string {
       return `${req} on ${i.client} → ${i.server} after ${idle} idle (${ka}) was reset by ${who} (frame ${i.frames.rst}); no FIN had been seen`;
     case 'stale-reuse-timeout':
       return `${req} on ${i.client} → ${i.server} after ${idle} idle (${ka}) got no answer: ${i.retransmissions} retransmission(s), then ${i.gaveUp === 'client-rst' ? 'the client reset it' : i.gaveUp === 'client-fin' ? 'the client closed it' : 'the capture ended'}`;
+    case 'keepalive-too-slow': {
+      const p = i.probe!;
+      const ended = i.gaveUp === 'keepalive-timeout'
+        ? `the peer never answered its ${p.probes} probe${p.probes === 1 ? '' : 's'}, and ${p.side === 'client' ? 'the client' : 'the server'} gave up (RST, frame ${i.frames.rst})`
+        : `it was answered by an RST from ${who} (frame ${i.frames.rst}); no FIN had been seen`;
+      return `keepalive on ${i.client} → ${i.server} came too late: the first probe from the ${p.side} after ${fmtSeconds(p.idleBeforeFirstProbeSeconds)} idle (probe frame ${p.frame}, ${fmtSeconds(p.packetGapSeconds)} after the packet before it) found the connection forgotten — ${ended}`;
+    }
     case 'reuse-after-fin':
       return `the server closed ${i.client} → ${i.server} (FIN, frame ${i.frames.serverFin}) but the client sent ${req} on it anyway; reset by ${who} (frame ${i.frames.rst})`;
     case 'reset-in-flight':
@@ -344,11 +595,6 @@ function mostCommon(m: Map<number, number> | undefined): number | null {
   return best;
 }
 
-export function fmtSeconds(s: number): string {
-  if (s >= 100) return `${s.toFixed(0)} s`;
-  if (s >= 10) return `${s.toFixed(1)} s`;
-  return `${s.toFixed(3)} s`;
-}
 
 function round6(n: number): number {
   return Math.round(n * 1e6) / 1e6;

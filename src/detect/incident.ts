@@ -1,10 +1,11 @@
 /** What flowdoc found: incidents (failed requests with their cause) and per-destination verdicts. */
 
-export type IncidentKind = 'stale-reuse-rst' | 'stale-reuse-timeout' | 'reuse-after-fin' | 'reset-in-flight';
+export type IncidentKind = 'stale-reuse-rst' | 'stale-reuse-timeout' | 'keepalive-too-slow' | 'reuse-after-fin' | 'reset-in-flight';
 
 export const INCIDENT_KIND_MEANINGS: Readonly<Record<IncidentKind, string>> = {
   'stale-reuse-rst': 'a request sent on a connection idle past a middlebox timeout was answered with an RST (no FIN before it)',
   'stale-reuse-timeout': 'a request sent on a connection idle past a middlebox timeout was never answered (silently dropped: retransmissions, then the client gave up)',
+  'keepalive-too-slow': 'TCP keepalive was on but its first probe came only after the connection had idled past a middlebox timeout: the probe was answered with an RST (no FIN before it), or never answered',
   'reuse-after-fin': 'the server had closed the idle connection (FIN) and the client sent a request on it anyway (keep-alive race): the server reset it',
   'reset-in-flight': 'the server side reset the connection while a request was outstanding (not after idle)',
 };
@@ -41,6 +42,42 @@ export interface RequestEvidence {
   readonly sni?: string;
 }
 
+/** keepalive-too-slow: the probe that found the connection already forgotten. */
+export interface ProbeEvidence {
+  readonly frame: number;
+  readonly time: string;
+  /** `ip:port` of the side that sent the probes. */
+  readonly from: string;
+  readonly side: 'client' | 'server';
+  /** Seconds from the last real packet to the first probe of the gap (≈ the sender's TCP_KEEPIDLE / tcp_keepalive_time). */
+  readonly idleBeforeFirstProbeSeconds: number;
+  /** Silence on the wire before this probe (what the middlebox had to remember across). */
+  readonly packetGapSeconds: number;
+  /** Probes sent in the gap, and how many the peer answered with an ACK. */
+  readonly probes: number;
+  readonly answered: number;
+  /** What the figures imply about the sender's configuration, in one sentence. */
+  readonly implies: string;
+}
+
+/**
+ * Whether the failed request can be retried blindly. When the peer acknowledged its bytes before
+ * the RST, the server side received it and may have acted on it: retrying a non-idempotent
+ * request (POST, PATCH) could do it twice. When nothing acknowledged it, a middlebox or a dead
+ * connection swallowed it: a retry on a new connection is safe.
+ */
+export interface RetrySafety {
+  /** True/false when the capture shows it; null when there was no request to judge. */
+  readonly requestAcked: boolean | null;
+  readonly ackFrame: number | null;
+  readonly method: string | null;
+  /** RFC 9110 §9.2.2 idempotent methods; null when the method is unknown (TLS, raw data). */
+  readonly idempotent: boolean | null;
+  /** Safe to retry on a new connection (null: cannot tell). */
+  readonly safe: boolean | null;
+  readonly text: string;
+}
+
 export interface Incident {
   readonly kind: IncidentKind;
   /** Id of the connection (as in `flowdoc flows`). */
@@ -64,6 +101,10 @@ export interface Incident {
     readonly serverFin?: number;
     /** For stale-reuse-timeout: the last retransmission of the request seen. */
     readonly lastRetransmission?: number;
+    /** For keepalive-too-slow: the probe the RST answered (or the last unanswered one). */
+    readonly probe?: number;
+    /** For keepalive-too-slow: the first request the application sent later on the dead connection. */
+    readonly laterRequest?: number;
   };
   readonly times: {
     readonly lastBeforeIdle: string | null;
@@ -76,8 +117,12 @@ export interface Incident {
   readonly serverIdleBeforeFinSeconds?: number;
   /** Retransmissions of the request (stale-reuse-timeout). */
   readonly retransmissions: number;
-  /** How the attempt ended for stale-reuse-timeout: the client's RST or FIN, or the capture ended first. */
-  readonly gaveUp?: 'client-rst' | 'client-fin' | 'capture-end';
+  /** How the attempt ended for stale-reuse-timeout: the client's RST or FIN, or the capture ended first; keepalive-too-slow: the prober gave up ('keepalive-timeout'). */
+  readonly gaveUp?: 'client-rst' | 'client-fin' | 'capture-end' | 'keepalive-timeout';
+  /** keepalive-too-slow only: the probe that met the forgotten connection. */
+  readonly probe?: ProbeEvidence;
+  /** Whether a blind retry of the failed request is safe. */
+  readonly retry: RetrySafety;
   readonly request: RequestEvidence | null;
   readonly rst: RstEvidence | null;
   /** A Wireshark display filter isolating the evidence (use with `tshark -r FILE -Y '…'`). */
@@ -89,6 +134,10 @@ export interface Incident {
 }
 
 export interface TimeoutBracket {
+  /** True when the survived idle is too short to say anything about the timer (then the text says "at most"). */
+  readonly survivedTrivial: boolean;
+  /** A timeout given with --lb-timeout and whether the capture agrees (null when none was given). */
+  readonly stated: { readonly seconds: number; readonly consistent: boolean; readonly note: string } | null;
   /** Longest idle after which the connection still worked (null: none seen). */
   readonly survivedSeconds: number | null;
   readonly survivedFrame: number | null;
@@ -113,6 +162,35 @@ export interface KeepaliveVerdict {
   /** Observed keepalive idle time / interval (shortest seen), when probes were sent. */
   readonly probeIdleSeconds: number | null;
   readonly probeIntervalSeconds: number | null;
+  /**
+   * One word: 'off' (idle gaps, no probes), 'on' (probes early enough), 'too-slow' (probes start
+   * later than the measured or stated idle timeout, or a probe met an RST), 'unknown' (no idle gap
+   * long enough to tell).
+   */
+  readonly verdict: 'off' | 'on' | 'too-slow' | 'unknown';
+  /** Which sides sent probes. */
+  readonly probesFrom: readonly ('client' | 'server')[];
+  /** Probes seen and keepalive ACKs answering them, over the destination's connections. */
+  readonly probes: number;
+  readonly probesAnswered: number;
+  readonly text: string;
+}
+
+/** A connection still open at the end of the capture, already idle past what the path allows. */
+export interface AtRiskConnection {
+  readonly connection: number;
+  readonly client: string;
+  readonly server: string;
+  /** Its last packet and how long it had been silent when the capture ended. */
+  readonly lastFrame: number;
+  readonly lastTime: string;
+  readonly idleSeconds: number;
+  /** 'will-fail': idle at or past the timeout (stated, or the shortest idle that failed); 'at-risk': past the longest idle known to survive. */
+  readonly level: 'will-fail' | 'at-risk';
+  readonly timeoutSeconds: number;
+  readonly basis: 'lb-timeout' | 'failed-idle' | 'survived-idle';
+  /** This connection's own keepalive: none seen, or its probes' timing. */
+  readonly keepalive: string;
   readonly text: string;
 }
 
@@ -127,4 +205,6 @@ export interface Destination {
   readonly keepalive: KeepaliveVerdict;
   /** The idle timeout of whatever forgot the connections, bracketed from the evidence (null without incidents or survivals). */
   readonly idleTimeout: TimeoutBracket | null;
+  /** Connections to it still open at the end of the capture and idle past what the path allows. */
+  readonly atRisk: number;
 }

@@ -121,6 +121,16 @@ export interface IdleGap {
   readonly clientProbes: number;
   readonly serverProbes: number;
   readonly firstProbeFrame: number | null;
+  /** When the first probe of the gap was sent (µs; null without probes): its distance from `fromMicros` ≈ the sender's TCP_KEEPIDLE. */
+  readonly firstProbeMicros: number | null;
+  /** The last probe of the gap: the one an RST that ends the gap answers. */
+  readonly lastProbeFrame: number | null;
+  readonly lastProbeMicros: number | null;
+  readonly lastProbeFrom: 'client' | 'server' | null;
+  /** Seconds of silence on the wire just before the last probe (the packet gap it had to survive). */
+  readonly lastProbeGapSeconds: number | null;
+  /** Keepalive ACKs inside the gap (the peer answered a probe: the path and the peer still held the connection). */
+  readonly probeAcks: number;
   /** What happened after the gap, until the server sent payload, the connection closed or the next gap. */
   readonly after: GapAftermath;
 }
@@ -135,6 +145,13 @@ export interface GapAftermath {
   readonly lastRetransmissionFrame: number | null;
   /** First server payload after the gap (a response: the connection was still alive). */
   readonly replyFrame: number | null;
+  /**
+   * Whether the server side acknowledged every byte of the request before any RST (its ACK
+   * number reached the request's end): the peer received it and may have acted on it, so a blind
+   * retry of a non-idempotent request is not safe. False when nothing acknowledged it.
+   */
+  readonly requestAcked: boolean;
+  readonly requestAckFrame: number | null;
   /** Packets the server side sent after the request (RSTs included): 0 means nothing came back. */
   readonly serverPackets: number;
   /** First RST after the gap, from either side. */
@@ -222,6 +239,12 @@ export interface Connection {
    * payload: proof that the path still held the connection after that long. Null when none.
    */
   readonly longestSurvivedIdle: { readonly seconds: number; readonly maxPacketGapSeconds: number; readonly requestFrame: number; readonly replyFrame: number } | null;
+  /**
+   * The longest silence on the wire before a keepalive probe that the peer answered: the path
+   * (and any NAT or load balancer on it) still held the connection after that long. Null when
+   * no probe was answered.
+   */
+  readonly longestAnsweredProbeGap: { readonly seconds: number; readonly probeFrame: number; readonly ackFrame: number } | null;
   /** Every idle gap ≥ the idle threshold, in time order. */
   readonly idleGaps: readonly IdleGap[];
   /** HTTP requests/responses and TLS records recognised (bounded: see `appMessagesDropped`). */

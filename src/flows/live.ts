@@ -25,6 +25,10 @@ interface OpenAftermath {
   requestMicros: number | null;
   requestRetransmissions: number;
   lastRetransmissionFrame: number | null;
+  /** Sequence number just past the request's bytes (valid once requestFrame is set). */
+  requestEndSeq: number;
+  requestAcked: boolean;
+  requestAckFrame: number | null;
   replyFrame: number | null;
   serverPackets: number;
   rst: (CloseEvent & { from: Side }) | null;
@@ -88,7 +92,14 @@ export class LiveConnection {
   private quietProbesClient = 0;
   private quietProbesServer = 0;
   private quietFirstProbe: number | null = null;
+  private quietFirstProbeMicros = 0;
+  private quietLastProbe: number | null = null;
+  private quietLastProbeMicros = 0;
+  private quietLastProbeFrom: Side = 'client';
+  private quietLastProbeGap = 0;
+  private quietProbeAcks = 0;
   private quietMaxPacketGap = 0;
+  private longestProbeGap: Connection['longestAnsweredProbeGap'] = null;
   private aftermath: OpenAftermath | null = null;
   /** What followed each side's first FIN (fields, not a { client, server } object per connection). */
   private afterClientFin: OpenAfterFin | null = null;
@@ -256,7 +267,9 @@ export class LiveConnection {
         };
       }
     }
-    if (dataLen > 0 && !retransmission) {
+    // A keepalive probe's garbage byte (0 or 1 byte at next-expected − 1) is not data of the stream:
+    // not a request waiting for an answer, not data after a FIN, and nothing for the app sniffer.
+    if (dataLen > 0 && !retransmission && !probe) {
       if (fromClient) {
         if (this.pendingRequestFrame === null) this.pendingRequestFrame = frame;
       } else {
@@ -276,13 +289,24 @@ export class LiveConnection {
         if (af && af.dataFrame !== null && !af.rst) af.rst = { ...event!, from: side };
       }
     }
-    if (!rst && (this.client.state === EndpointState.RESET || this.server.state === EndpointState.RESET) && dataLen > 0) {
+    if (!rst && !probe && (this.client.state === EndpointState.RESET || this.server.state === EndpointState.RESET) && dataLen > 0) {
       this.addAnomaly('data-after-rst', frame);
     }
 
     // 6. idle gaps and their aftermath
     if (probe || probeAck) {
+      if (probeAck) {
+        this.quietProbeAcks++;
+        if (this.quietLastProbe !== null && (this.longestProbeGap === null || this.quietLastProbeGap > this.longestProbeGap.seconds * 1e6)) {
+          this.longestProbeGap = { seconds: this.quietLastProbeGap / 1e6, probeFrame: this.quietLastProbe, ackFrame: frame };
+        }
+      }
       if (probe) {
+        if (this.quietFirstProbe === null) this.quietFirstProbeMicros = micros;
+        this.quietLastProbe = frame;
+        this.quietLastProbeMicros = micros;
+        this.quietLastProbeFrom = side;
+        this.quietLastProbeGap = this.lastFrame === 0 ? 0 : micros - this.lastMicros;
         const first = fromClient ? this.quietProbesClient === 0 : this.quietProbesServer === 0;
         if (first) {
           const idle = micros - this.lastRealMicros;
@@ -297,12 +321,12 @@ export class LiveConnection {
         if (this.quietFirstProbe === null) this.quietFirstProbe = frame;
       }
     } else {
-      this.onRealPacket(frame, micros, side, dataLen, retransmission, rst, fin, event);
+      this.onRealPacket(frame, micros, side, dataLen, retransmission, rst, fin, event, p.seq, ackFlag ? p.ack : -1);
     }
     this.lastWasProbeFrom = probe ? side : null;
 
     // 7. application payload: only new, in-order data
-    if (dataLen > 0 && !retransmission && p.payloadLen > 0) {
+    if (dataLen > 0 && !retransmission && !probe && p.payloadLen > 0) {
       const len = Math.min(p.payloadLen, dataLen);
       if (this.sniffer === null) {
         this.sniffer = new AppSniffer((code, f) => this.addAnomaly(code, f));
@@ -318,7 +342,8 @@ export class LiveConnection {
     return true;
   }
 
-  private onRealPacket(frame: number, micros: number, side: Side, dataLen: number, retransmission: boolean, rst: boolean, fin: boolean, event: CloseEvent | null): void {
+  /** `ack` is the segment's acknowledgment number, or -1 when it carries no ACK flag. */
+  private onRealPacket(frame: number, micros: number, side: Side, dataLen: number, retransmission: boolean, rst: boolean, fin: boolean, event: CloseEvent | null, seq: number, ack: number): void {
     const quiet = micros - this.lastRealMicros;
     if (this.lastRealFrame !== 0 && quiet >= this.options.idleThresholdMicros && this.roomForGap(frame)) {
       this.closeAftermath();
@@ -333,12 +358,18 @@ export class LiveConnection {
         clientProbes: this.quietProbesClient,
         serverProbes: this.quietProbesServer,
         firstProbeFrame: this.quietFirstProbe,
+        firstProbeMicros: this.quietFirstProbe === null ? null : this.quietFirstProbeMicros,
+        lastProbeFrame: this.quietLastProbe,
+        lastProbeMicros: this.quietLastProbe === null ? null : this.quietLastProbeMicros,
+        lastProbeFrom: this.quietLastProbe === null ? null : this.quietLastProbeFrom,
+        lastProbeGapSeconds: this.quietLastProbe === null ? null : this.quietLastProbeGap / 1e6,
+        probeAcks: this.quietProbeAcks,
         after: EMPTY_AFTERMATH, // replaced when the aftermath closes
       };
       (this.gaps ??= []).push(gap);
       this.aftermath = {
         gapIndex: this.gaps.length - 1, requestFrame: null, requestMicros: null, requestRetransmissions: 0,
-        lastRetransmissionFrame: null, replyFrame: null, serverPackets: 0, rst: null, fin: null, lastFrame: frame, lastMicros: micros,
+        lastRetransmissionFrame: null, requestEndSeq: 0, requestAcked: false, requestAckFrame: null, replyFrame: null, serverPackets: 0, rst: null, fin: null, lastFrame: frame, lastMicros: micros,
       };
     }
     const a = this.aftermath;
@@ -349,12 +380,20 @@ export class LiveConnection {
         if (a.requestFrame === null) {
           a.requestFrame = frame;
           a.requestMicros = micros;
+          a.requestEndSeq = seqAdd(seq, dataLen);
         } else if (retransmission && a.replyFrame === null) {
           a.requestRetransmissions++;
           a.lastRetransmissionFrame = frame;
         }
       }
-      if (side === 'server' && a.requestFrame !== null) a.serverPackets++;
+      if (side === 'server' && a.requestFrame !== null) {
+        a.serverPackets++;
+        // An RST's ACK number says nothing about receipt (REJECT and closed sockets echo it).
+        if (!rst && !a.rst && !a.requestAcked && ack >= 0 && !seqLt(ack, a.requestEndSeq)) {
+          a.requestAcked = true;
+          a.requestAckFrame = frame;
+        }
+      }
       if (side === 'server' && dataLen > 0 && a.replyFrame === null) a.replyFrame = frame;
       if (rst && !a.rst) a.rst = { ...event!, from: side };
       if (fin && !a.fin) a.fin = { ...event!, from: side };
@@ -382,6 +421,8 @@ export class LiveConnection {
     this.quietProbesClient = 0;
     this.quietProbesServer = 0;
     this.quietFirstProbe = null;
+    this.quietLastProbe = null;
+    this.quietProbeAcks = 0;
     this.quietMaxPacketGap = 0;
   }
 
@@ -414,7 +455,7 @@ export class LiveConnection {
     if (!a) return;
     const after: GapAftermath = {
       requestFrame: a.requestFrame, requestMicros: a.requestMicros, requestRetransmissions: a.requestRetransmissions,
-      lastRetransmissionFrame: a.lastRetransmissionFrame, replyFrame: a.replyFrame, serverPackets: a.serverPackets, rst: a.rst, fin: a.fin,
+      lastRetransmissionFrame: a.lastRetransmissionFrame, requestAcked: a.requestAcked, requestAckFrame: a.requestAckFrame, replyFrame: a.replyFrame, serverPackets: a.serverPackets, rst: a.rst, fin: a.fin,
       lastFrame: a.lastFrame, lastMicros: a.lastMicros,
     };
     const gaps = this.gaps!; // an open aftermath always follows a recorded gap
@@ -543,6 +584,7 @@ export class LiveConnection {
       maxIdleSeconds: this.maxGapMicros / 1e6,
       maxIdleAfterFrame: this.maxGapAfterFrame,
       longestSurvivedIdle: this.longestSurvived,
+      longestAnsweredProbeGap: this.longestProbeGap,
       idleGaps: this.gaps ?? [],
       app: this.app ?? [],
       appMessagesDropped: this.appDropped,
@@ -562,7 +604,7 @@ const FIRST_LETTER_BITS = { d: 1, k: 2, a: 4 } as const;
 
 const EMPTY_AFTERMATH: GapAftermath = {
   requestFrame: null, requestMicros: null, requestRetransmissions: 0, lastRetransmissionFrame: null,
-  replyFrame: null, serverPackets: 0, rst: null, fin: null, lastFrame: 0, lastMicros: 0,
+  requestAcked: false, requestAckFrame: null, replyFrame: null, serverPackets: 0, rst: null, fin: null, lastFrame: 0, lastMicros: 0,
 };
 
 /** Zeek's conn_state(), computed once from the two endpoint states (conn/main.zeek). */

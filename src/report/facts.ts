@@ -12,6 +12,7 @@ import { fmtDuration, isoToMicros } from './time.js';
 export const KIND_TITLES: Readonly<Record<IncidentKind, string>> = {
   'stale-reuse-rst': 'reset after idle',
   'stale-reuse-timeout': 'no answer after idle',
+  'keepalive-too-slow': 'keepalive too slow',
   'reuse-after-fin': 'reused after the server\'s FIN',
   'reset-in-flight': 'reset in flight',
 };

@@ -46,7 +46,8 @@ export function serverIdleBeforeFin(i: Incident): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
-export const isStale = (i: Incident): boolean => i.kind === 'stale-reuse-rst' || i.kind === 'stale-reuse-timeout';
+/** Incidents where the path forgot an idle connection (the ones the idle-timeout bracket and the keepalive fix are about). */
+export const isStale = (i: Incident): boolean => i.kind === 'stale-reuse-rst' || i.kind === 'stale-reuse-timeout' || i.kind === 'keepalive-too-slow';
 
 /** `10.0.0.1:80` → ['10.0.0.1', 80]; `[2001:db8::1]:443` → ['2001:db8::1', 443]. */
 export function hostPort(ep: string): [string, number] {

@@ -34,6 +34,7 @@ export function renderScanNdjson(report: ScanReport, shard: ShardSpec | null): s
 const SHORT: Record<IncidentKind, string> = {
   'stale-reuse-rst': 'rst',
   'stale-reuse-timeout': 'timeout',
+  'keepalive-too-slow': 'ka-slow',
   'reuse-after-fin': 'after-fin',
   'reset-in-flight': 'in-flight',
 };

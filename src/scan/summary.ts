@@ -1,4 +1,4 @@
-import { candidatesIn, fmtSeconds, type IncidentKind } from '../detect/index.js';
+import { makeBracket, type IncidentKind } from '../detect/index.js';
 import { cmp } from './discover.js';
 import { canonicalKinds } from './row.js';
 import type { ArchiveBracket, CaptureRow, RankedDestination, ScanSummary, SkippedCounts } from './types.js';
@@ -93,20 +93,14 @@ function archiveBracket(a: Acc, s: { packetGap: number; idle: number } | null): 
   // A box that ignored keepalive probes anywhere is measured on data silence (as the detector does per capture).
   const measure = a.failedMeasures.has('data-idle') ? 'data-idle' : 'packet-gap';
   const mixed = a.failedMeasures.size > 1;
-  const survivedSeconds = s === null ? null : measure === 'packet-gap' ? s.packetGap : s.idle;
-  const failedSeconds = a.failed;
-  const consistent = survivedSeconds === null || survivedSeconds < failedSeconds;
-  const candidates = consistent ? candidatesIn(survivedSeconds, failedSeconds).map((k) => ({ name: k.name, seconds: k.seconds })) : [];
-  const over = a.captures === 1 ? '' : ` (over ${a.captures} captures)`;
-  let text: string;
-  if (!consistent) {
-    text = `inconsistent: an idle of ${fmtSeconds(survivedSeconds!)} survived but one of ${fmtSeconds(failedSeconds)} failed${over} — not a single idle timer (several paths or boxes)`;
-  } else if (survivedSeconds !== null) {
-    text = `idle timeout between ${fmtSeconds(survivedSeconds)} and ${fmtSeconds(failedSeconds)}${over}`;
-  } else {
-    text = `idle timeout at most ${fmtSeconds(failedSeconds)}${over} (no longer idle was seen to survive)`;
-  }
-  if (candidates.length) text += `; known defaults in range: ${candidates.slice(0, 3).map((k) => `${k.name} ${k.seconds} s`).join(', ')} (hints, not facts)`;
-  if (mixed) text += '; measured on data silence in some captures and on packet gaps in others';
-  return { survivedSeconds, failedSeconds, measure, consistent, text, candidates };
+  const b = makeBracket({
+    failedSeconds: a.failed, failedFrame: null,
+    survivedSeconds: s === null ? null : measure === 'packet-gap' ? s.packetGap : s.idle, survivedFrame: null,
+    measure, scope: a.captures === 1 ? '' : ` (over ${a.captures} captures)`,
+  });
+  const text = mixed ? `${b.text}; measured on data silence in some captures and on packet gaps in others` : b.text;
+  return {
+    survivedSeconds: b.survivedSeconds, failedSeconds: b.failedSeconds, measure, consistent: b.consistent, text,
+    candidates: b.candidates.map((k) => ({ name: k.name, seconds: k.seconds })),
+  };
 }

@@ -58,13 +58,17 @@ export async function runTask(task: ScanTask, options: RunTaskOptions = {}): Pro
       ...(stitch && { source: stitchedSource(ordered, stitch) }),
       ...(options.onProgress && { onProgress: options.onProgress }),
       onConnection: (c) => {
+        // The same survivals the detector uses per capture: answered requests, and answered keepalive probes (packet gaps only).
         const s = c.longestSurvivedIdle;
-        if (!s) return;
+        const probe = c.longestAnsweredProbeGap;
+        if (!s && !probe) return;
+        const gap = Math.max(s?.maxPacketGapSeconds ?? 0, probe?.seconds ?? 0);
+        const idle = s?.seconds ?? 0;
         const acc = survivals.get(c.server);
-        if (!acc) survivals.set(c.server, { packetGap: s.maxPacketGapSeconds, idle: s.seconds });
+        if (!acc) survivals.set(c.server, { packetGap: gap, idle });
         else {
-          if (s.maxPacketGapSeconds > acc.packetGap) acc.packetGap = s.maxPacketGapSeconds;
-          if (s.seconds > acc.idle) acc.idle = s.seconds;
+          if (gap > acc.packetGap) acc.packetGap = gap;
+          if (idle > acc.idle) acc.idle = idle;
         }
       },
     });

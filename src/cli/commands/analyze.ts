@@ -3,7 +3,7 @@ import { analyzeCapture, DEFAULT_IDLE_THRESHOLD_SECONDS } from '../../analysis/a
 import { REPORT_FORMATS, renderAnalysis } from '../../report/index.js';
 import { type Io, useColour, writeResult } from '../io.js';
 import { Progress } from '../progress.js';
-import { captureErrorLine, collect, fileSize, parseFormat, parseHopFile, parseNumber, readStdinGuard } from './common.js';
+import { captureErrorLine, collect, fileSize, parseFormat, parseHopFile, parseLbTimeouts, parseNumber, readStdinGuard } from './common.js';
 
 interface AnalyzeCliOptions {
   format: string;
@@ -15,6 +15,7 @@ interface AnalyzeCliOptions {
   out?: string;
   force?: boolean;
   failOn: string;
+  lbTimeout: string[];
 }
 
 export function registerAnalyze(program: Command, io: Io, setExit: (code: number) => void): void {
@@ -28,12 +29,14 @@ export function registerAnalyze(program: Command, io: Io, setExit: (code: number
     .option('--skew <seconds>', 'clock-skew allowance between capture and logs', '1')
     .option('--idle-threshold <seconds>', 'silence before a request that makes a stale-reuse incident possible', String(DEFAULT_IDLE_THRESHOLD_SECONDS))
     .option('--max-connections <n>', 'live connections kept at most (the longest-idle are evicted past it)', '1000000')
-    .option('--fail-on <what>', 'exit 1 when incidents are found (incidents), or never (none)', 'incidents')
+    .option('--lb-timeout <[ip:port=]seconds>', 'a middlebox idle timeout you know (repeat per destination): checked against the capture, used for verdicts, at-risk connections and remedies', collect, [])
+    .option('--fail-on <what>', 'exit 1 on incidents or connections that will fail on next use (findings), on incidents only (incidents), or never (none)', 'findings')
     .option('-o, --out <file>', 'write the report to FILE instead of standard output')
     .option('--force', 'overwrite --out FILE if it exists')
     .action(async (file: string, opts: AnalyzeCliOptions) => {
       const format = parseFormat(opts.format, REPORT_FORMATS);
-      const failOn = parseFormat(opts.failOn, ['incidents', 'none']);
+      const failOn = parseFormat(opts.failOn, ['findings', 'incidents', 'none']);
+      const lbTimeouts = parseLbTimeouts(opts.lbTimeout);
       const idleThresholdSeconds = parseNumber(opts.idleThreshold, '--idle-threshold', { min: 0 });
       const maxConnections = parseNumber(opts.maxConnections, '--max-connections', { min: 1, integer: true });
       const skewSeconds = parseNumber(opts.skew, '--skew', { min: 0 });
@@ -42,7 +45,7 @@ export function registerAnalyze(program: Command, io: Io, setExit: (code: number
       const progress = new Progress(io, file, await fileSize(file));
       const result = await analyzeCapture(file, {
         stdin: io.stdin, idleThresholdSeconds, maxConnections, onProgress: (n) => progress.update(n),
-        logs, skewSeconds, ...(opts.logFormat ? { logFormat: opts.logFormat } : {}),
+        logs, skewSeconds, lbTimeouts, ...(opts.logFormat ? { logFormat: opts.logFormat } : {}),
       });
       progress.done();
       const notCapture = result.capture.format === null;
@@ -62,7 +65,7 @@ export function registerAnalyze(program: Command, io: Io, setExit: (code: number
       if (result.capture.error) {
         io.stderr(captureErrorLine(result.capture.error, file, result.capture.packets));
         setExit(2);
-      } else if (result.incidents.length > 0 && failOn === 'incidents') {
+      } else if ((result.incidents.length > 0 && failOn !== 'none') || (result.summary.willFail > 0 && failOn === 'findings')) {
         setExit(1);
       }
     });

@@ -61,3 +61,25 @@ export function parseHopFile(arg: string): { hop: string; file: string } {
   const base = arg.split('/').pop() ?? arg;
   return { hop: base.replace(/\.(log|txt|json|jsonl)$/, ''), file: arg };
 }
+
+/**
+ * `--lb-timeout S` (every destination) or `--lb-timeout HOST:PORT=S` (one destination; IPv6 as
+ * `[addr]:port=S`), repeatable: idle timeouts the user knows the middlebox has.
+ */
+export function parseLbTimeouts(values: readonly string[]): { any: number | null; byServer: Map<string, number> } {
+  let any: number | null = null;
+  const byServer = new Map<string, number>();
+  for (const v of values) {
+    const eq = v.lastIndexOf('=');
+    if (eq < 0) {
+      any = parseNumber(v, '--lb-timeout', { min: Number.MIN_VALUE });
+      continue;
+    }
+    const server = v.slice(0, eq).trim();
+    const seconds = parseNumber(v.slice(eq + 1), `--lb-timeout ${server}`, { min: Number.MIN_VALUE });
+    const m = /^(?:\[([0-9A-Fa-f:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$/.exec(server);
+    if (!m || Number(m[3]) > 65535) throw new UsageError(`--lb-timeout: '${server}' is not IP:PORT (e.g. 10.0.0.5:443 or [2001:db8::5]:443)`);
+    byServer.set(m[1] !== undefined ? `[${m[1].toLowerCase()}]:${Number(m[3])}` : `${m[2]}:${Number(m[3])}`, seconds);
+  }
+  return { any, byServer };
+}
