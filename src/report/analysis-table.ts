@@ -75,6 +75,13 @@ export function renderAnalysisTable(r: ReportInput, colour: boolean, remedies: r
     }
     if (r.destinations.length > MAX_DESTINATIONS) say(`… and ${r.destinations.length - MAX_DESTINATIONS} more destinations (see --format json)`, '', st.dim);
   }
+  const atRisk = r.atRisk ?? [];
+  if (atRisk.length) {
+    out.push('');
+    say(`${atRisk.length} connection${atRisk.length === 1 ? '' : 's'} at risk: open at the end of the capture and already idle past what the path allows`, '', (s) => st.yellow(st.bold(s)));
+    for (const a of atRisk.slice(0, MAX_INCIDENTS)) say(`${safe(a.text)}.`, a.level === 'will-fail' ? '  will fail: ' : '  at risk: ', a.level === 'will-fail' ? st.red : st.yellow);
+    if (atRisk.length > MAX_INCIDENTS) say(`… and ${atRisk.length - MAX_INCIDENTS} more (see --format json)`, '', st.dim);
+  }
   if (r.logs) {
     out.push('');
     out.push(hopTable(r, colour));
@@ -109,6 +116,7 @@ function incidentTable(incidents: readonly ReportIncident[], colour: boolean): s
     const frames = [
       i.frames.lastBeforeIdle !== null ? `last ${i.frames.lastBeforeIdle}` : '',
       i.frames.serverFin !== undefined ? `FIN ${i.frames.serverFin}` : '',
+      i.frames.probe !== undefined ? `probe ${i.frames.probe}` : '',
       i.frames.request !== null ? `req ${i.frames.request}` : '',
       i.frames.rst !== null ? `RST ${i.frames.rst}` : '',
       i.frames.lastRetransmission !== undefined ? `retx ${i.frames.lastRetransmission}` : '',
@@ -125,8 +133,10 @@ function incidentNarrative(i: ReportIncident, n: number, file: string, st: Style
   if (req?.protocol === 'http') {
     say(`${safe(requestLabel(i))}${req.host ? `  Host ${safe(req.host)}` : ''}${req.requestId ? `  x-request-id ${safe(req.requestId)}` : ''}`, '   request: ');
   }
+  if (i.probe) say(`${safe(i.probe.implies)}; with only SO_KEEPALIVE set, Linux waits 7200 s before the first probe`, '   keepalive: ');
   if (i.rst) say(safe(i.rst.reason), '   RST: ', st.dim);
   else say(packetCulprit(i), '   who: ', st.dim);
+  if (i.retry) say(safe(i.retry.text), '   retry: ', i.retry.safe === false ? st.red : st.dim);
   for (const m of i.logs ?? []) {
     say(`${safe(m.hop)} ${safe(m.file)}:${m.line}: ${safe(m.meaning)}`, '   log: ');
   }
@@ -139,6 +149,7 @@ function incidentNarrative(i: ReportIncident, n: number, file: string, st: Style
 function keepaliveShort(d: Destination): string {
   const k = d.keepalive;
   const parts: string[] = [];
+  if (k.verdict === 'too-slow') parts.push('TOO SLOW');
   if (k.connectionsWithoutProbes) parts.push(`off on ${k.connectionsWithoutProbes}, idle ≤ ${fmtDuration(k.maxIdleWithoutProbesSeconds)}`);
   if (k.connectionsWithProbes) parts.push(`on ${k.connectionsWithProbes}${k.probeIdleSeconds !== null ? ` after ${fmtDuration(k.probeIdleSeconds)}` : ''}`);
   return parts.join('; ') || '-';
@@ -149,7 +160,7 @@ function timeoutShort(d: Destination): string {
   if (!b) return '-';
   if (!b.consistent) return 'inconsistent';
   const f = b.failedSeconds !== null ? fmtDuration(b.failedSeconds) : '?';
-  const range = b.survivedSeconds !== null ? `${fmtDuration(b.survivedSeconds)} < T ≤ ${f}` : `T ≤ ${f}`;
+  const range = b.survivedSeconds !== null && !b.survivedTrivial ? `${fmtDuration(b.survivedSeconds)} < T ≤ ${f}` : `T ≤ ${f}`;
   return `${range}${b.measure === 'data-idle' ? ' (payload)' : ''}`;
 }
 

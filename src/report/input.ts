@@ -16,9 +16,11 @@ export type ReportIncident = Incident & {
  * What every renderer accepts: an `AnalysisResult`, whether its incidents are plain `Incident`s
  * (packets only) or `CorrelatedIncident`s with a `logs` summary beside them.
  */
-export type ReportInput = Omit<AnalysisResult, 'incidents'> & {
+export type ReportInput = Omit<AnalysisResult, 'incidents' | 'atRisk'> & {
   readonly incidents: readonly ReportIncident[];
   readonly logs?: LogsSummary | null;
+  /** Connections at risk at the end of the capture (absent in reports made before schema v2). */
+  readonly atRisk?: AnalysisResult['atRisk'];
 };
 
 /** Extra evidence times the detector may add later; read when present, never required. */

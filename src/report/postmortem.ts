@@ -102,6 +102,23 @@ export function buildPostmortem(r: ReportInput, remedies: readonly Remedy[], o: 
     if (others > 0) b.push({ kind: 'para', content: rich(`${others} other destination${others === 1 ? '' : 's'} had no incidents.`) });
   }
 
+  // ---- connections at risk -----------------------------------------------------------------
+  const atRisk = r.atRisk ?? [];
+  if (atRisk.length) {
+    b.push({ kind: 'heading', level: 2, text: 'Connections at risk', id: 'at-risk' });
+    b.push({ kind: 'para', tone: 'bad', content: rich(`${atRisk.length} connection${atRisk.length === 1 ? ' was' : 's were'} still open when the capture ended and already idle past what the path allows: the next request on ${atRisk.length === 1 ? 'it' : 'them'} will meet a forgotten connection unless the pool closes ${atRisk.length === 1 ? 'it' : 'them'} first.`) });
+    b.push({
+      kind: 'table',
+      head: ['connection', 'idle at end', 'timeout', 'level', 'keepalive', 'last frame'],
+      rows: atRisk.slice(0, maxSections).map((a) => [
+        rich(code(`${a.client} → ${a.server}`)), rich(fmtDuration(a.idleSeconds)),
+        rich(`${fmtDuration(a.timeoutSeconds)} (${a.basis === 'lb-timeout' ? '--lb-timeout' : a.basis === 'failed-idle' ? 'shortest idle that failed' : 'longest idle that survived'})`),
+        rich(a.level === 'will-fail' ? strong('will fail on next use') : 'at risk'), rich(a.keepalive), rich(`${a.lastFrame} at ${a.lastTime}`),
+      ]),
+    });
+    if (atRisk.length > maxSections) b.push({ kind: 'para', tone: 'note', content: rich(`… and ${atRisk.length - maxSections} more, all in the JSON report.`) });
+  }
+
   // ---- logs ---------------------------------------------------------------------------------
   if (r.logs) b.push(...logsSection(r));
 
@@ -147,6 +164,13 @@ function incidentSection(i: ReportIncident, n: number, file: string): Block[] {
     } else parts.push(requestLabel(i));
     ev('request', ...parts);
   }
+  if (i.probe) {
+    const p = i.probe;
+    ev('keepalive probe', `frame ${p.frame} at ${p.time} from `, code(p.from), `: the first probe came ${fmtDuration(p.idleBeforeFirstProbeSeconds)} after the last real packet; ${p.probes} probe${p.probes === 1 ? '' : 's'}, ${p.answered} answered; ${fmtDuration(p.packetGapSeconds)} of silence before this one`);
+    ev('keepalive setting', `${cap(p.implies)}. When only SO_KEEPALIVE is set, Linux (and Envoy's tcpKeepalive without \`time\`) waits tcp_keepalive_time = 7200 s before the first probe.`);
+    if (i.frames.laterRequest !== undefined) ev('later request', `frame ${i.frames.laterRequest}: the application sent a request on the dead connection afterwards (part of this incident)`);
+  }
+  ev('retry', i.retry ? `${cap(i.retry.text)}.` : '-');
   if (i.kind === 'stale-reuse-timeout') {
     const lr = lastRetransmissionTime(i);
     ev('retransmissions', `${i.retransmissions}${i.frames.lastRetransmission !== undefined ? `, the last frame ${i.frames.lastRetransmission}${lr ? ` at ${lr}` : ''}` : ''}; then ${i.gaveUp === 'client-rst' ? 'the client reset the connection' : i.gaveUp === 'client-fin' ? 'the client closed it' : 'the capture ended'}`);

@@ -38,7 +38,10 @@ function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy
   const stale = incidents.filter(isStale);
   const fin = incidents.filter((i) => i.kind === 'reuse-after-fin');
   const inflight = incidents.filter((i) => i.kind === 'reset-in-flight');
-  const ignoredProbes = stale.length > 0 && (d.idleTimeout?.measure === 'data-idle' || stale.some((i) => i.keepaliveProbes.client + i.keepaliveProbes.server > 0));
+  // Probes inside a failed request's gap that did not save it: the box ignores them. A keepalive-too-slow
+  // incident's probes came after the box had already forgotten — keepalive works there, only too late.
+  const ignoredProbes = stale.length > 0 && (d.idleTimeout?.measure === 'data-idle' || stale.some((i) => i.kind !== 'keepalive-too-slow' && i.keepaliveProbes.client + i.keepaliveProbes.server > 0));
+  const tooSlow = incidents.filter((i) => i.kind === 'keepalive-too-slow');
 
   const problems: RemedyProblem[] = [];
   const rationale: string[] = [];
@@ -71,12 +74,20 @@ function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy
       : `${cap(h.text)}.`;
     rationale.push(line);
     why.push(line);
+    if (tooSlow.length && keepalive) {
+      const p = tooSlow[0]!.probe!;
+      const at7200 = tooSlow.some((i) => Math.abs((i.probe?.idleBeforeFirstProbeSeconds ?? 0) - 7200) < 5);
+      rationale.push(`Keepalive is on but too slow: its first probe came after ${fmtDuration(p.idleBeforeFirstProbeSeconds)} idle (frame ${p.frame}), when the path had already forgotten the connection. Lower the keepalive time to ${keepalive.idleSeconds} s at every layer below — turning SO_KEEPALIVE on is not enough: with only SO_KEEPALIVE set, Linux (net.ipv4.tcp_keepalive_time) and Envoy/Istio (a DestinationRule \`tcpKeepalive: {}\` without \`time\`) wait 7200 s before the first probe${at7200 ? ', which is exactly what this capture shows' : ''}.`);
+      headline.push(`keepalive is on but too slow (first probe after ${fmtDuration(p.idleBeforeFirstProbeSeconds)})`);
+    }
     if (keepalive) headline.push(`TCP keepalive time ${keepalive.idleSeconds} s, interval ${keepalive.intervalSeconds} s, ${keepalive.probes} probes`);
     if (idleTimeout !== null) headline.push(`close connections idle over ${idleTimeout} s`);
     const serverOrigin = stale.filter((i) => i.rst?.origin === 'server');
     if (serverOrigin.length) {
       notes.push(`${serverOrigin.length === stale.length ? 'The' : `${serverOrigin.length} of the`} RSTs came with the server's own TTL: what forgot the connections sits at the server's distance — the server itself (an idle timeout that drops state without a FIN), or a proxy or NAT terminating TCP at its address. Keepalive keeps either from forgetting; check the server's own idle settings too.`);
     }
+    const retry = retryAdvice(stale);
+    if (retry) notes.push(retry);
     if (stale.some((i) => i.kind === 'stale-reuse-timeout')) {
       const retx = stale.filter((i) => i.kind === 'stale-reuse-timeout').map((i) => i.retransmissions);
       notes.push(`The path dropped requests silently (${retx.join(', ')} retransmission${retx.length === 1 && retx[0] === 1 ? '' : 's'}, no answer): the client waited until its own timeout. Give requests a timeout (Istio: a VirtualService \`retries.perTryTimeout\` with \`retryOn: reset,connect-failure\`) so a request stuck on a dead connection fails fast and is retried on a new one — only for idempotent requests.`);
@@ -154,6 +165,25 @@ function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy
   };
 }
 
+/**
+ * Whether retrying the failed requests is safe, from what the peer acknowledged. Envoy's 503 UC
+ * (upstream connection termination) is retried by Istio `retryOn: reset` (and `connect-failure`
+ * for dials), not by `retriable-status-codes: 503`: the 503 is Envoy's own, made after the reset.
+ */
+function retryAdvice(stale: readonly ReportIncident[]): string | null {
+  const judged = stale.filter((i) => i.retry && i.request);
+  if (!judged.length) return null;
+  const unsafe = judged.filter((i) => i.retry.safe === false);
+  const unknown = judged.filter((i) => i.retry.safe === null);
+  const methods = [...new Set(judged.map((i) => i.retry.method).filter((m): m is string => m !== null))];
+  if (unsafe.length) {
+    const m = [...new Set(unsafe.map((i) => i.retry.method ?? '?'))].join(', ');
+    return `Retries: ${unsafe.length} failed request${unsafe.length === 1 ? ' was' : 's were'} acknowledged by the peer before the reset (${m}): the server may have processed ${unsafe.length === 1 ? 'it' : 'them'}. Do not blindly retry non-idempotent methods; Istio \`retryOn: reset\` is safe only for idempotent routes (GET, HEAD, PUT, DELETE), or with an idempotency key.`;
+  }
+  if (unknown.length) return `Retries: the capture cannot tell whether ${unknown.length} failed request${unknown.length === 1 ? '' : 's'} reached the server; configure Istio \`retryOn: reset,connect-failure\` only for idempotent routes.`;
+  return `Retries: none of the failed requests${methods.length ? ` (${methods.join(', ')})` : ''} was acknowledged before the reset — they never reached the server, so retrying them on a new connection is safe: Istio \`retries: { attempts: 2, retryOn: reset,connect-failure }\` on the client's VirtualService (Envoy's 503 UC is not retried by \`retriable-status-codes: 503\`).`;
+}
+
 /** The bracket's numbers, or the incidents' own when the destination has no bracket. */
 /**
  * A survived idle counts as a measurement of the timer when it is at least this share of the
@@ -171,8 +201,14 @@ function measurement(d: Destination, stale: readonly ReportIncident[], measure: 
   }
   const b = d.idleTimeout;
   // The bracket's failed value is the same measure when measures agree; recompute from incidents otherwise.
-  const failedSeconds = b && b.measure === measure && b.failedSeconds !== null ? b.failedSeconds : failed ? value(failed)! : 0;
-  const failedFrame = b && b.measure === measure && b.failedSeconds !== null ? b.failedFrame : failed?.frames.request ?? null;
+  let failedSeconds = b && b.measure === measure && b.failedSeconds !== null ? b.failedSeconds : failed ? value(failed)! : 0;
+  let failedFrame = b && b.measure === measure && b.failedSeconds !== null ? b.failedFrame : failed?.frames.request ?? null;
+  // A load-balancer timeout the user stated (--lb-timeout) that the capture does not contradict and
+  // that is shorter than anything measured is the number to stay under.
+  if (b?.stated && b.stated.consistent && b.stated.seconds < failedSeconds) {
+    failedSeconds = b.stated.seconds;
+    failedFrame = null;
+  }
   let survivedSeconds: number | null = null;
   let survivedFrame: number | null = null;
   let survivedIgnored: string | null = null;
