@@ -56,6 +56,8 @@ export interface AnalysisSummary {
   /** Connections evicted because the table was full (their later packets start new, partial connections). */
   evicted: number;
   peakLiveConnections: number;
+  /** Most bytes held at once in buffers of unfinished HTTP heads / TLS ClientHellos (the table's own count). */
+  peakBufferedBytes: number;
   duplicatesSkipped: number;
   incidents: number;
   incidentsByKind: Partial<Record<IncidentKind, number>>;
@@ -135,6 +137,7 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
       damagedTcp: run.damagedTcp,
       evicted: run.table.evicted,
       peakLiveConnections: run.table.peakLive,
+      peakBufferedBytes: run.table.peakBufferedBytes,
       duplicatesSkipped: run.table.duplicatesSkipped,
       incidents: incidents.length,
       incidentsByKind: byKind,

@@ -1,5 +1,6 @@
 import { TcpFlag, type DecodedPacket } from '../decode/index.js';
 import { AppSniffer } from './app/sniffer.js';
+import type { BufferAccount } from './buffered.js';
 import type {
   AfterFin, Anomaly, AppMessage, CloseEvent, ConnState, Connection, EndReason, GapAftermath, IdleGap, RoleSource, RstContext,
 } from './connection.js';
@@ -132,6 +133,8 @@ export class LiveConnection {
     readonly vlan: readonly number[],
     readonly roleSource: RoleSource,
     private readonly options: FlowOptions,
+    /** Where the sniffer's buffers of unfinished heads are counted (the table's). */
+    private readonly buffers?: BufferAccount,
   ) {
     this.client = new Endpoint(clientEndpoint);
     this.server = new Endpoint(serverEndpoint);
@@ -329,7 +332,7 @@ export class LiveConnection {
     if (dataLen > 0 && !retransmission && !probe && p.payloadLen > 0) {
       const len = Math.min(p.payloadLen, dataLen);
       if (this.sniffer === null) {
-        this.sniffer = new AppSniffer((code, f) => this.addAnomaly(code, f));
+        this.sniffer = new AppSniffer((code, f) => this.addAnomaly(code, f), this.buffers);
         this.appSink = (m) => this.addApp(m);
       }
       this.sniffer.onPayload(fromClient, p.data, p.payloadStart, len, frame, micros, this.appSink!);
@@ -562,6 +565,7 @@ export class LiveConnection {
 
   finish(endReason: EndReason): Connection {
     this.closeAftermath();
+    this.sniffer?.release();
     const toAfterFin = (f: OpenAfterFin | null): AfterFin | null => f && { ...f };
     return {
       id: this.id,

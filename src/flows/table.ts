@@ -1,5 +1,6 @@
 import { TcpFlag, formatEndpoint, type DecodedPacket } from '../decode/index.js';
 import { u32 } from '../decode/bytes.js';
+import { BufferAccount } from './buffered.js';
 import type { Connection, RoleSource } from './connection.js';
 import { LiveConnection, type FlowOptions } from './live.js';
 
@@ -25,6 +26,11 @@ export interface TableStats {
   peakLive: number;
   /** Copies of the same packet on another interface (`-i any`) skipped. */
   duplicatesSkipped: number;
+  /**
+   * Most bytes held at once in buffers of unfinished HTTP heads and TLS ClientHellos (at most
+   * 16 KiB per direction of a live connection; see BufferAccount). Up to date after `flush()`.
+   */
+  peakBufferedBytes: number;
 }
 
 /**
@@ -65,7 +71,9 @@ export class ConnectionTable {
   /** Entries closed, in close order; slots before closedHead are cleared (undefined) as they are passed. */
   private readonly closedQueue: (Entry | undefined)[] = [];
   private closedHead = 0;
-  readonly stats: TableStats = { connections: 0, evicted: 0, peakLive: 0, duplicatesSkipped: 0 };
+  readonly stats: TableStats = { connections: 0, evicted: 0, peakLive: 0, duplicatesSkipped: 0, peakBufferedBytes: 0 };
+  /** The sniffers' buffers of every live connection, counted (the table's own account of what it holds). */
+  readonly buffers = new BufferAccount();
 
   constructor(private readonly options: TableOptions, private readonly onFinished: (c: Connection) => void) {}
 
@@ -132,6 +140,7 @@ export class ConnectionTable {
     for (const e of all) this.finish(e, e.conn.closedAtMicros >= 0 ? (e.conn.client.firstRst || e.conn.server.firstRst ? 'reset' : 'closed') : 'capture-end');
     this.closedQueue.length = 0;
     this.closedHead = 0;
+    this.stats.peakBufferedBytes = this.buffers.peak;
   }
 
   get liveConnections(): number {
@@ -161,6 +170,7 @@ export class ConnectionTable {
       vlan,
       roleSource,
       this.options,
+      this.buffers,
     );
     return {
       conn,

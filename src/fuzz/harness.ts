@@ -7,9 +7,16 @@
  * - slow: a case that took longer than `slowMs` (work per byte out of line; a sync hang is caught
  *   by the worker supervisor in main.ts, which can stop it);
  * - hang: an async case that did not settle within `hangMs`;
- * - memory: live heap (JS heap + array buffers) at the case's peak more than `memoryBound(input)`
- *   above what it was before (64 bytes per input byte, at least 16 MiB).
+ * - memory: what the analysis itself says it retains (connections live at once, bytes buffered
+ *   for unfinished heads, log entries held; see `Retained`), costed by `retainedBytes`, more than
+ *   `memoryBound(input)` (64 bytes per input byte, at least 16 MiB). These are counts the stages
+ *   keep, so the finding is the same on every run of the case, whatever the garbage collector did;
+ * - process-memory (only with `watchProcessMemory`): live heap + array buffers grew by more than
+ *   the bound. That sample depends on GC timing and on what ran before in the process, so it is a
+ *   suspicion, not a finding: the supervisor (main.ts) re-runs the case alone in a fresh worker
+ *   and reports it only if it happens again there (as it does for slow cases and hangs).
  *
+ * Process memory growth is always reported as a figure (`processBytes`), never asserted on.
  * Findings are de-duplicated by signature (kind + message without numbers), optionally
  * minimised, and saved as `test/regressions/<target>/<hash>.bin` + `.json`.
  */
@@ -20,9 +27,46 @@ import { runInNewContext } from 'node:vm';
 import { scanLayout } from './layout.js';
 import { Rng, caseSeed, contentHash } from './random.js';
 import { seedCorpus, type CorpusChoice, type SeedCorpus } from './seeds.js';
-import { TARGETS, TARGET_NAMES, type FuzzCase, type Target, type TargetName } from './targets.js';
+import { TARGETS, TARGET_NAMES, type FuzzCase, type RunContext, type Target, type TargetName } from './targets.js';
 
-export type FindingKind = 'exception' | 'invariant' | 'slow' | 'hang' | 'memory';
+export type FindingKind = 'exception' | 'invariant' | 'slow' | 'hang' | 'memory' | 'process-memory';
+
+/**
+ * Kinds whose finding depends on the machine (its load, the garbage collector's timing) rather
+ * than on the input alone: confirmed by a re-run in a fresh worker before they are reported.
+ */
+export const ENVIRONMENTAL_KINDS: ReadonlySet<FindingKind> = new Set(['slow', 'hang', 'process-memory']);
+
+/**
+ * What a run retains by its own count, at its peak: the connection table's live connections and
+ * the bytes its sniffers buffer (`TableStats.peakLive`, `.peakBufferedBytes`), and the log
+ * entries held. Every field is a count the pipeline keeps, identical on every run of one input.
+ */
+export interface Retained {
+  readonly liveConnections: number;
+  readonly bufferedBytes: number;
+  readonly logEntries: number;
+}
+
+export const NOTHING_RETAINED: Retained = { liveConnections: 0, bufferedBytes: 0, logEntries: 0 };
+
+/**
+ * What one live connection record costs at most in the account: its fixed fields and endpoints,
+ * and its bounded lists (RECORD_BOUNDS in targets.ts, checked on every record handed on) at a
+ * typical fill. The Slowloris test in test/bounds/http-heads.test.ts measures well under this.
+ */
+export const CONNECTION_BYTES = 2048;
+/** What one parsed access-log entry costs in the account (its fields, strings included). */
+export const LOG_ENTRY_BYTES = 512;
+
+/** The bytes a run retains by its own account: connections and log entries at their cost, buffers as counted. */
+export function retainedBytes(r: Retained): number {
+  return r.liveConnections * CONNECTION_BYTES + r.bufferedBytes + r.logEntries * LOG_ENTRY_BYTES;
+}
+
+function describeRetained(r: Retained): string {
+  return `${r.liveConnections} live connections × ${CONNECTION_BYTES} B, ${r.bufferedBytes} bytes buffered, ${r.logEntries} log entries × ${LOG_ENTRY_BYTES} B`;
+}
 
 export interface Finding {
   readonly target: TargetName;
@@ -36,7 +80,10 @@ export interface Finding {
   readonly index: number;
   readonly case: FuzzCase;
   readonly ms?: number;
-  readonly memoryBytes?: number;
+  /** What the run retained by its own account (bytes, see `retainedBytes`). */
+  readonly retainedBytes?: number;
+  /** How much live process memory grew during the case: a figure to read, not a verdict. */
+  readonly processBytes?: number;
   /** Size of the input as generated, when it was shrunk before saving. */
   readonly generatedBytes?: number;
 }
@@ -44,7 +91,23 @@ export interface Finding {
 export interface CaseOutcome {
   readonly problems: { kind: FindingKind; message: string }[];
   readonly ms: number;
-  readonly memoryBytes: number;
+  /** Peak of what the run retained by its own account (`Retained`, the most of each count reported). */
+  readonly retained: Retained;
+  readonly retainedBytes: number;
+  /** Live process memory (JS heap + array buffers) at the case's peak over what it was before: reported only. */
+  readonly processBytes: number;
+}
+
+export interface CaseOptions {
+  slowMs?: number;
+  hangMs?: number;
+  target?: Target;
+  /** The memory bound for this case (default `memoryBound` of its input). */
+  boundBytes?: number;
+  /** Also turn process memory growth above the bound into a (`process-memory`) problem; see the file comment. */
+  watchProcessMemory?: boolean;
+  /** The clock for `ms` and `slowMs` (default `performance.now`). */
+  now?: () => number;
 }
 
 export interface FuzzOptions {
@@ -61,6 +124,8 @@ export interface FuzzOptions {
   readonly skipThrough?: TargetName;
   readonly slowMs?: number;
   readonly hangMs?: number;
+  /** See CaseOptions.watchProcessMemory (main.ts turns it on and confirms what it finds). */
+  readonly watchProcessMemory?: boolean;
   /** Shrink each new finding's input before reporting it. */
   readonly minimize?: boolean;
   readonly onBegin?: (target: TargetName, index: number) => void;
@@ -85,6 +150,14 @@ const MIB = 1024 * 1024;
 /** The memory a case may hold: 64 bytes per input byte (64 MiB per MiB), at least 16 MiB. */
 export function memoryBound(inputBytes: number): number {
   return Math.max(16 * MIB, 64 * inputBytes);
+}
+
+/** The bytes a case feeds the analysis: its capture or log bytes, and the text of the logs in its params. */
+export function caseInputBytes(c: FuzzCase): number {
+  const logs = (c.params as { logs?: { text?: unknown }[] }).logs;
+  let n = c.input.length;
+  if (Array.isArray(logs)) for (const l of logs) if (typeof l?.text === 'string') n += Buffer.byteLength(l.text);
+  return n;
 }
 
 let gcFn: (() => void) | null | undefined;
@@ -143,27 +216,39 @@ function describeError(e: unknown): string {
   return `thrown non-Error: ${oneLine(String(e))}`;
 }
 
-/** Runs one case and reports its problems, time and peak memory growth. Never throws. */
-export async function runCase(c: FuzzCase, options: { slowMs?: number; hangMs?: number; target?: Target } = {}): Promise<CaseOutcome> {
+/** Runs one case and reports its problems, time, what it retained and process memory growth. Never throws. */
+export async function runCase(c: FuzzCase, options: CaseOptions = {}): Promise<CaseOutcome> {
   const slowMs = options.slowMs ?? DEFAULT_SLOW_MS;
   const hangMs = options.hangMs ?? DEFAULT_HANG_MS;
-  const bound = memoryBound(c.input.length);
+  const now = options.now ?? (() => performance.now());
+  const bound = options.boundBytes ?? memoryBound(caseInputBytes(c));
+  const watch = options.watchProcessMemory ?? false;
   const before = liveBytes();
   let peak = before;
-  const ctx = {
+  let retained: Retained = NOTHING_RETAINED;
+  const ctx: RunContext = {
     sample(): void {
-      let now = liveBytes();
-      // Above the bound: collect the garbage while the results are still held, and look again.
-      if (now - before > bound && collectGarbage()) now = liveBytes();
-      if (now > peak) peak = now;
+      let live = liveBytes();
+      // Watching, and above the bound: collect the garbage while the results are still held, and look again.
+      if (watch && live - before > bound && collectGarbage()) live = liveBytes();
+      if (live > peak) peak = live;
+    },
+    retained(r: Partial<Retained>): void {
+      retained = {
+        liveConnections: Math.max(retained.liveConnections, r.liveConnections ?? 0),
+        bufferedBytes: Math.max(retained.bufferedBytes, r.bufferedBytes ?? 0),
+        logEntries: Math.max(retained.logEntries, r.logEntries ?? 0),
+      };
     },
   };
   const problems: { kind: FindingKind; message: string }[] = [];
-  const t0 = performance.now();
+  const t0 = now();
   let timer: NodeJS.Timeout | undefined;
   try {
-    const hang = new Promise<'hang'>((resolve) => { timer = setTimeout(() => resolve('hang'), hangMs); });
-    const r = await Promise.race([(options.target ?? TARGETS[c.target]).run(c, ctx), hang]);
+    const running = (options.target ?? TARGETS[c.target]).run(c, ctx);
+    // No timer at all for an unbounded wait (setTimeout would turn Infinity into 1 ms).
+    const hang = Number.isFinite(hangMs) ? new Promise<'hang'>((resolve) => { timer = setTimeout(() => resolve('hang'), hangMs); }) : null;
+    const r = await (hang ? Promise.race([running, hang]) : running);
     if (r === 'hang') problems.push({ kind: 'hang', message: `did not finish within ${hangMs} ms` });
     else for (const p of r) problems.push({ kind: 'invariant', message: oneLine(p) });
   } catch (e) {
@@ -171,11 +256,17 @@ export async function runCase(c: FuzzCase, options: { slowMs?: number; hangMs?: 
   } finally {
     clearTimeout(timer);
   }
-  const ms = performance.now() - t0;
+  const ms = now() - t0;
   if (ms > slowMs && !problems.some((p) => p.kind === 'hang')) problems.push({ kind: 'slow', message: `took ${Math.round(ms)} ms for ${c.input.length} bytes (bound ${slowMs} ms)` });
+  const held = retainedBytes(retained);
+  if (held > bound) {
+    problems.push({ kind: 'memory', message: `retained more than its input allows by its own count | ${held} bytes (${describeRetained(retained)}) for ${caseInputBytes(c)} input bytes (bound ${bound} bytes)` });
+  }
   const growth = peak - before;
-  if (growth > bound) problems.push({ kind: 'memory', message: `held ${Math.round(growth / MIB)} MiB for a ${c.input.length}-byte input (bound ${Math.round(bound / MIB)} MiB)` });
-  return { problems, ms, memoryBytes: growth };
+  if (watch && growth > bound) {
+    problems.push({ kind: 'process-memory', message: `process memory grew more than the input allows | ${Math.round(growth / MIB)} MiB for ${caseInputBytes(c)} input bytes (bound ${Math.round(bound / MIB)} MiB)` });
+  }
+  return { problems, ms, retained, retainedBytes: held, processBytes: growth };
 }
 
 /**
@@ -252,7 +343,8 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           ? await minimizeCase(c, signatureOf(p.kind, p.message))
           : c;
         const f: Finding = {
-          target, kind: p.kind, message: p.message, signature, seed: options.seed, index, case: small, ms: o.ms, memoryBytes: o.memoryBytes,
+          target, kind: p.kind, message: p.message, signature, seed: options.seed, index, case: small, ms: o.ms,
+          retainedBytes: o.retainedBytes, processBytes: o.processBytes,
           ...(small !== c ? { generatedBytes: c.input.length } : {}),
         };
         findings.push(f);

@@ -6,6 +6,12 @@
  * out of memory is recorded as a finding, the worker is replaced, and the run goes on from the
  * next case. New findings are saved under `test/regressions/<target>/` (unless `--no-save`).
  *
+ * Findings that depend on the machine rather than the input (slow, hang, process memory, a worker
+ * out of memory: ENVIRONMENTAL_KINDS) are suspicions first: each is re-run alone in a fresh
+ * worker and reported only if the same kind of problem happens again there; otherwise stderr
+ * says it did not reproduce. (The memory finding proper comes from the analysis's own count and
+ * needs no confirmation: it is the same on every run.)
+ *
  * Other modes: `--replay FILE` runs one saved regression; `--case N` runs one case of `--target`
  * and prints what it did.
  */
@@ -13,7 +19,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import {
-  DEFAULT_SLOW_MS, loadRegressions, makeCase, runCase, runFuzz, saveFinding, signatureOf,
+  DEFAULT_SLOW_MS, ENVIRONMENTAL_KINDS, loadRegressions, makeCase, runCase, runFuzz, saveFinding, signatureOf,
   type Finding, type FindingKind, type FuzzOptions,
 } from './harness.js';
 import { REPO_ROOT, seedCorpus, type CorpusChoice } from './seeds.js';
@@ -26,19 +32,32 @@ const USAGE = `usage: node dist/fuzz/main.js [--seed N] [--cases N] [--seconds N
 
 interface WorkerInput {
   readonly options: Omit<FuzzOptions, 'onBegin' | 'onCase' | 'onFinding'>;
+  /** Instead of the loop: run this one case alone (to confirm a suspicion) and post its problem kinds. */
+  readonly confirm?: { readonly target: TargetName; readonly index: number };
 }
 
 type WorkerMessage =
   | { type: 'begin'; target: TargetName; index: number }
   | { type: 'case'; target: TargetName; index: number; ms: number }
   | { type: 'finding'; finding: Finding }
+  | { type: 'confirmed'; kinds: FindingKind[] }
   | { type: 'done' };
 
 // ---- worker ------------------------------------------------------------------------------------
 
 async function workerMain(): Promise<void> {
-  const { options } = workerData as WorkerInput;
+  const { options, confirm } = workerData as WorkerInput;
   const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+  if (confirm) {
+    try {
+      const c = makeCase(confirm.target, options.seed, confirm.index, seedCorpus(options.corpus ?? 'all'));
+      const o = await runCase(c, { ...(options.slowMs !== undefined ? { slowMs: options.slowMs } : {}), watchProcessMemory: true });
+      post({ type: 'confirmed', kinds: o.problems.map((p) => p.kind) });
+    } finally {
+      removeFuzzTempDir();
+    }
+    return;
+  }
   try {
     await runFuzz({
       ...options,
@@ -121,9 +140,14 @@ async function supervise(a: Args): Promise<number> {
   const findings: Finding[] = [];
   const signatures = new Set<string>();
   let lastProgress = started;
+  const suspects: Finding[] = [];
   const record = (f: Finding): void => {
     if (signatures.has(f.signature)) return;
     signatures.add(f.signature);
+    if (ENVIRONMENTAL_KINDS.has(f.kind)) {
+      suspects.push(f);
+      return;
+    }
     findings.push(f);
     const where = a.save ? saveFinding(f, a.save) : null;
     process.stderr.write(`\nFINDING ${describe(f)}${where ? `\n    saved ${where}` : ''}\n`);
@@ -137,7 +161,7 @@ async function supervise(a: Args): Promise<number> {
     if (casesLeft === 1 && skipThrough === a.targets[a.targets.length - 1]) break;
     if (casesLeft !== undefined && casesLeft <= 0) break;
     const options: WorkerInput['options'] = {
-      seed: a.seed, targets: a.targets, corpus: a.corpus, startIndex, minimize: a.minimize, slowMs: a.slowMs,
+      seed: a.seed, targets: a.targets, corpus: a.corpus, startIndex, minimize: a.minimize, slowMs: a.slowMs, watchProcessMemory: true,
       ...(skipThrough !== undefined ? { skipThrough } : {}),
       ...(casesLeft !== undefined ? { cases: casesLeft } : {}),
       ...(a.seconds !== undefined ? { seconds: a.seconds - elapsed } : {}),
@@ -181,7 +205,7 @@ async function supervise(a: Args): Promise<number> {
       worker.on('error', (e: Error & { code?: string }) => {
         const c = current ?? { target: a.targets[0]!, index: startIndex };
         const oom = e.code === 'ERR_WORKER_OUT_OF_MEMORY';
-        finish({ kind: 'stopped', ...c, why: oom ? 'memory' : 'exception', message: oom ? 'ran the worker out of memory' : `the worker died: ${e.name}: ${e.message.split('\n')[0]}` });
+        finish({ kind: 'stopped', ...c, why: oom ? 'process-memory' : 'exception', message: oom ? 'ran the worker out of memory' : `the worker died: ${e.name}: ${e.message.split('\n')[0]}` });
       });
       worker.on('exit', () => finish({ kind: 'done' }));
     });
@@ -197,6 +221,18 @@ async function supervise(a: Args): Promise<number> {
     startIndex = outcome.index;
     skipThrough = outcome.target;
   }
+  // Suspicions that depend on the machine: each case again, alone, in a fresh worker.
+  for (const f of suspects) {
+    const kinds = await confirmInFreshWorker(a, f.target, f.index);
+    if (kinds.includes(f.kind)) {
+      findings.push(f);
+      const where = a.save ? saveFinding(f, a.save) : null;
+      process.stderr.write(`\nFINDING (reproduced in a fresh worker) ${describe(f)}${where ? `\n    saved ${where}` : ''}\n`);
+    } else {
+      process.stderr.write(`\nnot reproduced in a fresh worker, so not reported: ${f.target} ${f.kind}: ${f.message} (case ${f.index} of seed ${f.seed}; the re-run gave ${kinds.length > 0 ? kinds.join(', ') : 'no problem'})\n`);
+    }
+  }
+  removeAllFuzzTempDirs();
   const seconds = (performance.now() - started) / 1000;
   const total = Object.values(counts).reduce((x, y) => x + y, 0);
   if (a.json) {
@@ -206,6 +242,30 @@ async function supervise(a: Args): Promise<number> {
     for (const f of findings) process.stdout.write(`  ${describe(f)}\n`);
   }
   return findings.length > 0 ? 1 : 0;
+}
+
+/**
+ * Runs one case alone in a new worker (same seed, corpus and bounds) and says which kinds of
+ * problem it had: a worker stopped at the deadline counts as a hang, one out of memory as process memory.
+ */
+function confirmInFreshWorker(a: Args, target: TargetName, index: number): Promise<FindingKind[]> {
+  return new Promise((done) => {
+    const input: WorkerInput = { options: { seed: a.seed, corpus: a.corpus, slowMs: a.slowMs }, confirm: { target, index } };
+    const worker = new Worker(new URL(import.meta.url), { workerData: input, resourceLimits: { maxOldGenerationSizeMb: 3072 } });
+    let settled = false;
+    const finish = (kinds: FindingKind[]) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      done(kinds);
+    };
+    // The corpus loads first (as in supervise), then the case gets the deadline.
+    const timer = setTimeout(() => finish(['hang']), Math.max(a.deadlineMs, 120_000) + a.deadlineMs);
+    worker.on('message', (m: WorkerMessage) => { if (m.type === 'confirmed') finish(m.kinds); });
+    worker.on('error', (e: Error & { code?: string }) => finish([e.code === 'ERR_WORKER_OUT_OF_MEMORY' ? 'process-memory' : 'exception']));
+    worker.on('exit', () => finish([]));
+  });
 }
 
 async function replay(file: string): Promise<number> {

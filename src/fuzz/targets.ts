@@ -34,6 +34,7 @@ import { scanFrame, scanLayout, writeField, readField, fieldMax } from './layout
 import { mutateCapture } from './mutate-capture.js';
 import { makeLogText } from './mutate-log.js';
 import { Rng, hashString } from './random.js';
+import type { Retained } from './harness.js';
 import type { CaptureSeed, SeedCorpus } from './seeds.js';
 
 export const TARGET_NAMES = ['capture', 'decode', 'flows', 'logs', 'analyze'] as const;
@@ -55,9 +56,12 @@ export interface FuzzCase {
   readonly seedName: string;
 }
 
-/** Lets a target report the memory it holds at its peak (results still referenced). */
+/** What a target tells the harness while it runs. */
 export interface RunContext {
+  /** Samples process memory at a moment the run holds the most (results still referenced): a figure only. */
   sample(): void;
+  /** Reports what the stages count as retained (the harness keeps the most of each and checks it against the bound). */
+  retained(r: Partial<Retained>): void;
 }
 
 export interface Target {
@@ -547,6 +551,7 @@ const flowsTarget: Target = {
       if (connections.length < 2000) connections.push(conn);
     }, { stdin: stdinOf(c.input, { mode: 'whole' }), table: p });
     ctx.sample();
+    ctx.retained({ liveConnections: run.table.peakLive, bufferedBytes: run.table.peakBufferedBytes });
     if (seen.size !== run.table.connections) problems.push(`${run.table.connections} connections created, ${seen.size} handed on`);
     if (run.table.peakLive > p.maxConnections) problems.push(`${run.table.peakLive} live connections, more than the maximum ${p.maxConnections}`);
     const { incidents, destinations } = detector.finish();
@@ -647,6 +652,7 @@ const logsTarget: Target = {
     const problems: string[] = [];
     const r = parseLogText(text, opts);
     ctx.sample();
+    ctx.retained({ logEntries: r.entries.length });
     checkLogResult(r, lineCount, problems);
     checkLinear(text, format, problems);
     if (viaFile) {
@@ -780,6 +786,11 @@ const analyzeTarget: Target = {
         ...(p.logFormat !== null ? { logFormat: p.logFormat } : {}),
       });
       ctx.sample();
+      ctx.retained({
+        liveConnections: result.summary.peakLiveConnections,
+        bufferedBytes: result.summary.peakBufferedBytes,
+        logEntries: (result.logs?.hops ?? []).reduce((n, h) => n + h.entries, 0),
+      });
       checkAnalysis(result, problems);
       const out = renderAnalysis(result, p.report);
       if (typeof out !== 'string') problems.push(`the ${p.report} report is not text`);

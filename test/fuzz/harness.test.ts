@@ -6,13 +6,15 @@
 import { gunzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  loadRegressions, makeCase, memoryBound, minimizeCase, runCase, runFuzz, saveFinding, signatureOf,
+  CONNECTION_BYTES, ENVIRONMENTAL_KINDS, LOG_ENTRY_BYTES, caseInputBytes, loadRegressions, makeCase, memoryBound, minimizeCase, runCase, runFuzz,
+  saveFinding, signatureOf,
 } from '../../src/fuzz/harness.js';
 import { scanLayout } from '../../src/fuzz/layout.js';
 import { gzipMutation, mutateCapture } from '../../src/fuzz/mutate-capture.js';
 import { Rng, caseSeed } from '../../src/fuzz/random.js';
 import { seedCorpus } from '../../src/fuzz/seeds.js';
 import { TARGET_NAMES, chunksOf, removeFuzzTempDir, type FuzzCase, type Target } from '../../src/fuzz/targets.js';
+import { CaptureScript } from '../../src/writer/index.js';
 import { tempDir } from '../bounds/support.js';
 
 const corpus = seedCorpus('bundled');
@@ -108,9 +110,14 @@ describe('the fuzz harness', () => {
       expect(o.problems).toEqual([{ kind: 'invariant', message: 'frame 3: record [0, +9) outside its 8-byte buffer' }]);
     });
 
-    it('a slow case', async () => {
-      const o = await runCase(CASE, { slowMs: 20, target: fake(async () => { const t = Date.now(); while (Date.now() - t < 40); return []; }) });
+    it("a slow case (on a clock the test drives, not the machine's)", async () => {
+      let clock = 0;
+      const o = await runCase(CASE, { slowMs: 20, now: () => clock, target: fake(async () => { clock += 40; return []; }) });
       expect(o.problems.map((p) => p.kind)).toEqual(['slow']);
+      expect(o.ms).toBe(40);
+      clock = 0;
+      const quick = await runCase(CASE, { slowMs: 20, now: () => clock, target: fake(async () => { clock += 20; return []; }) });
+      expect(quick.problems).toEqual([]);
     });
 
     it('a case that never settles', async () => {
@@ -118,18 +125,56 @@ describe('the fuzz harness', () => {
       expect(o.problems.map((p) => p.kind)).toEqual(['hang']);
     });
 
-    it('a case that holds more memory than its input allows', async () => {
-      const held: Uint8Array[] = [];
-      const o = await runCase(CASE, {
-        target: fake(async (_c, ctx) => {
-          for (let i = 0; i < 5; i++) held.push(new Uint8Array(8 * 1024 * 1024).fill(1));
-          ctx.sample();
-          return [];
-        }),
-      });
-      expect(held).toHaveLength(5);
-      expect(o.memoryBytes).toBeGreaterThan(memoryBound(CASE.input.length));
+    it("a case that retains more than its input allows, by the analysis's own count", async () => {
+      const retained = { liveConnections: 3, bufferedBytes: 1000, logEntries: 2 };
+      const bytes = 3 * CONNECTION_BYTES + 1000 + 2 * LOG_ENTRY_BYTES;
+      const target = fake(async (_c, ctx) => { ctx.retained(retained); ctx.retained({ liveConnections: 1 }); return []; });
+      const over = await runCase(CASE, { boundBytes: bytes - 1, target });
+      expect(over.retained).toEqual(retained);
+      expect(over.retainedBytes).toBe(bytes);
+      expect(over.problems).toEqual([{
+        kind: 'memory',
+        message: `retained more than its input allows by its own count | ${bytes} bytes (3 live connections × ${CONNECTION_BYTES} B, 1000 bytes buffered, 2 log entries × ${LOG_ENTRY_BYTES} B) for 8 input bytes (bound ${bytes - 1} bytes)`,
+      }]);
+      const within = await runCase(CASE, { boundBytes: bytes, target });
+      expect(within.problems).toEqual([]);
+    });
+
+    it('counts the log text of a case as input, and gives every real input at least 16 MiB', () => {
+      expect(caseInputBytes({ ...CASE, params: { logs: [{ hop: 'a', text: 'é'.repeat(10) }, { hop: 'b', text: 'xy' }] } })).toBe(8 + 20 + 2);
+      expect(memoryBound(8)).toBe(16 * 1024 * 1024);
+      expect(memoryBound(1024 * 1024)).toBe(64 * 1024 * 1024);
+    });
+
+    it('a real flows run whose unfinished heads outgrow a tiny bound (the table counts its buffers exactly)', async () => {
+      // Twenty connections, each sending a head that never ends (3000 bytes): each sniffer buffers it.
+      const cap = new CaptureScript({ start: '2024-05-01T10:00:00Z', seed: 1 });
+      for (let i = 0; i < 20; i++) {
+        const conn = cap.tcp({ client: `10.0.0.1:${40000 + i}`, server: '10.0.0.2:80' });
+        conn.handshake();
+        conn.clientSends('GET /slow HTTP/1.1\r\nX-Filler: ' + 'a'.repeat(3000), { segmentSize: 1400, ack: false });
+      }
+      const c: FuzzCase = { target: 'flows', input: cap.toPcap(), params: { maxConnections: 1000, idleThresholdMicros: 10e6, lingerMicros: 10e6 }, mutations: [], seedName: 'test' };
+      const o = await runCase(c, { boundBytes: 20 * CONNECTION_BYTES });
+      expect(o.retained.liveConnections).toBe(20);
+      // Each head grew its buffer from 2 × 1400 to 5600 bytes (doubling), none was given back before the end.
+      expect(o.retained.bufferedBytes).toBe(20 * 5600);
       expect(o.problems.map((p) => p.kind)).toEqual(['memory']);
+      const again = await runCase(c, { boundBytes: 20 * CONNECTION_BYTES });
+      expect(again.retainedBytes).toBe(o.retainedBytes);
+      expect((await runCase(c)).problems).toEqual([]);
+    });
+
+    it('reports process memory as a figure, and as a suspicion only when asked to watch it', async () => {
+      const target = fake(async (_c, ctx) => { ctx.sample(); return []; });
+      // A bound nothing stays under (the account's 0 bytes too): watched, process memory is a
+      // suspicion besides the account's finding; unwatched, only the account speaks.
+      const watched = await runCase(CASE, { boundBytes: -Infinity, watchProcessMemory: true, target });
+      expect(watched.problems.map((p) => p.kind)).toEqual(['memory', 'process-memory']);
+      expect(ENVIRONMENTAL_KINDS.has('process-memory')).toBe(true);
+      const unwatched = await runCase(CASE, { boundBytes: -Infinity, target });
+      expect(unwatched.problems.map((p) => p.kind)).toEqual(['memory']);
+      expect(typeof unwatched.processBytes).toBe('number');
     });
   });
 
@@ -153,7 +198,8 @@ describe('the fuzz harness', () => {
   });
 
   it('runs every target from a seed and counts what it ran', async () => {
-    const r = await runFuzz({ seed: 8, cases: 3 });
+    // No clock-based findings here: whether a case is "slow" depends on the machine's load.
+    const r = await runFuzz({ seed: 8, cases: 3, slowMs: Infinity, hangMs: Infinity });
     expect(r.cases).toEqual({ capture: 3, decode: 3, flows: 3, logs: 3, analyze: 3 });
     expect(r.total).toBe(15);
     expect(r.findings).toEqual([]);

@@ -1,3 +1,4 @@
+import type { BufferAccount } from '../buffered.js';
 import type { AppMessage } from '../connection.js';
 import { findHeadEnd, looksLikeRequest, looksLikeResponse, parseHead, type HttpHead } from './http.js';
 import { TlsContentType, clientHelloSni, tlsRecordLength, tlsRecordType } from './tls.js';
@@ -38,8 +39,15 @@ export class AppSniffer {
   /**
    * @param onAnomaly told when a head or ClientHello ran past MAX_PENDING_HEAD and was read only
    *   that far ('http-head-too-long', 'tls-hello-too-long'), with the frame where it started.
+   * @param account told of every buffer taken for an unfinished head and given back (see buffered.ts).
    */
-  constructor(private readonly onAnomaly?: (code: string, frame: number) => void) {}
+  constructor(private readonly onAnomaly?: (code: string, frame: number) => void, private readonly account?: BufferAccount) {}
+
+  /** Gives back what is still buffered (the connection is finished: nothing more will arrive). */
+  release(): void {
+    this.drop(this.client);
+    this.drop(this.server);
+  }
 
   onPayload(fromClient: boolean, b: Uint8Array, start: number, len: number, frame: number, micros: number, emit: Emit): void {
     const d = fromClient ? this.client : this.server;
@@ -101,6 +109,7 @@ export class AppSniffer {
     // Sized for what arrived and grown as more does (append): a few unfinished bytes on each of
     // many connections must not cost MAX_PENDING_HEAD each.
     d.pending = new Uint8Array(Math.min(MAX_PENDING_HEAD, Math.max(256, 2 * (end - o))));
+    this.account?.take(d.pending.buffer.byteLength);
     d.pendingLen = 0;
     d.pendingKind = kind;
     d.pendingFrame = frame;
@@ -113,6 +122,8 @@ export class AppSniffer {
     if (d.pendingLen + take > d.pending!.length) {
       const grown = new Uint8Array(Math.min(MAX_PENDING_HEAD, Math.max(d.pendingLen + take, 2 * d.pending!.length)));
       grown.set(d.pending!.subarray(0, d.pendingLen));
+      this.account?.give(d.pending!.buffer.byteLength);
+      this.account?.take(grown.buffer.byteLength);
       d.pending = grown;
     }
     d.pending!.set(b.subarray(o, o + take), d.pendingLen);
@@ -132,7 +143,7 @@ export class AppSniffer {
       if (headEnd < 0 && !full) return -1;
       const stop = headEnd < 0 ? d.pendingLen : headEnd;
       this.emitHttp(d, parseHead(buf, 0, stop), d.pendingFrame, d.pendingMicros, emit);
-      d.pending = null;
+      this.drop(d);
       if (headEnd < 0) { // head too long: say so, and resync at the next segment
         d.bodyRemaining = 0;
         this.onAnomaly?.('http-head-too-long', d.pendingFrame);
@@ -144,7 +155,7 @@ export class AppSniffer {
     const recLen = tlsRecordLength(buf, 0, d.pendingLen);
     if (recLen > d.pendingLen && !full) return -1;
     this.emitHello(clientHelloSni(buf, 0, Math.min(recLen, d.pendingLen)), d.pendingFrame, d.pendingMicros, emit);
-    d.pending = null;
+    this.drop(d);
     void fromClient;
     if (recLen > d.pendingLen) {
       d.tlsRemaining = 0;
@@ -152,6 +163,11 @@ export class AppSniffer {
       return -1;
     }
     return o + (recLen - before);
+  }
+
+  private drop(d: Direction): void {
+    if (d.pending) this.account?.give(d.pending.buffer.byteLength);
+    d.pending = null;
   }
 
   private emitHttp(d: Direction, head: HttpHead | null, frame: number, micros: number, emit: Emit): void {
