@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ReadOptions } from '../capture/index.js';
 import { linkTypeName } from '../decode/index.js';
-import { correlate, type CorrelatedIncident, type HopLogs, type LogsSummary } from '../correlate/index.js';
+import { correlate, type CorrelatedIncident, type HopLogs, type LogsSummary, type VantageAlignment } from '../correlate/index.js';
 import { Detector, MAX_OPEN_AT_END, type AtRiskConnection, type Destination, type IncidentKind, type LbTimeouts } from '../detect/index.js';
 import { readLogFile, type LogReadResult } from '../logs/index.js';
 import type { Connection } from '../flows/index.js';
@@ -30,6 +30,8 @@ export interface AnalyzeOptions extends ReadOptions {
   source?: CaptureSource;
   /** Known middlebox idle timeouts (`--lb-timeout`): checked against the bracket, used for verdicts, risk and remedies. */
   lbTimeouts?: LbTimeouts;
+  /** Keep a bounded trace of every connection's segments on the records (to align several captures). */
+  traceSegments?: boolean;
 }
 
 export interface CaptureDescription {
@@ -45,6 +47,15 @@ export interface CaptureDescription {
   durationSeconds: number | null;
   /** Reading stopped here; everything before it is analysed. */
   error: { code: string; message: string; offset: number; frame: number } | null;
+}
+
+/** One vantage point's capture (several captures of one path). */
+export interface VantageCaptureDescription extends CaptureDescription {
+  /** The vantage point's name (`name=file` on the command line, else the file's base name). */
+  vantage: string;
+  connections: number;
+  /** Incidents this capture alone shows (before the same connection's are merged across captures). */
+  incidents: number;
 }
 
 export interface AnalysisSummary {
@@ -68,7 +79,12 @@ export interface AnalysisSummary {
 
 export interface AnalysisResult {
   tool: { name: 'flowdoc'; version: string };
+  /** The (first) capture: with several, the anchor whose clock, connections and destinations the report uses. */
   capture: CaptureDescription;
+  /** Several captures of one path only: each vantage point's capture, in path order (the first is `capture`). */
+  captures?: VantageCaptureDescription[];
+  /** Several captures only: how each lines up with the first (matched connections, clock offset). */
+  alignment?: { anchor: string; vantages: VantageAlignment[] };
   options: {
     idleThresholdSeconds: number; maxConnections: number; lingerSeconds: number;
     /** `--lb-timeout` as given: for every destination (null: none), and per `ip:port`. */
@@ -114,7 +130,10 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
     options.onConnection?.(c);
   }, {
     ...options,
-    table: { idleThresholdMicros: idleThresholdSeconds * 1e6, maxConnections, lingerMicros: lingerSeconds * 1e6 },
+    table: {
+      idleThresholdMicros: idleThresholdSeconds * 1e6, maxConnections, lingerMicros: lingerSeconds * 1e6,
+      ...(options.traceSegments ? { traceSegments: true } : {}),
+    },
   });
   const { incidents: found, destinations, atRisk, atRiskNotChecked } = detector.finish();
   const logResults = await Promise.all((options.logs ?? []).map((l) => readLogFile(l.file, { hop: l.hop, ...(options.logFormat ? { format: options.logFormat } : {}) })));
@@ -156,7 +175,8 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
   };
 }
 
-function logsSummary(results: LogReadResult[], unexplained: LogsSummary['unexplained'], skewMs: number): LogsSummary {
+/** The logs part of a report: what each hop's file held, and the signature lines no incident explains. */
+export function logsSummary(results: LogReadResult[], unexplained: LogsSummary['unexplained'], skewMs: number): LogsSummary {
   return {
     hops: results.map((r) => ({
       hop: r.hop, file: r.file, format: r.format, lines: r.lines, entries: r.entries.length,

@@ -1,3 +1,5 @@
+import type { SegmentTrace } from './trace.js';
+
 /**
  * The record flowdoc keeps per TCP connection once it is finished (closed and lingered, evicted,
  * or still open at the end of the capture). Modelled on Zeek's conn.log: flat, documented,
@@ -263,4 +265,6 @@ export interface Connection {
   readonly endReason: EndReason;
   /** `-i any` captures show some packets twice (once per interface): copies skipped. */
   readonly duplicatesSkipped: number;
+  /** Only when the table was asked to trace segments (several captures to align): the first and last segments, bounded. */
+  readonly trace?: SegmentTrace;
 }

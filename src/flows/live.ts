@@ -5,6 +5,7 @@ import type {
   AfterFin, Anomaly, AppMessage, CloseEvent, ConnState, Connection, EndReason, GapAftermath, IdleGap, RoleSource, RstContext,
 } from './connection.js';
 import { Endpoint, EndpointState } from './endpoint.js';
+import { SegmentTrace } from './trace.js';
 import { seqAdd, seqGt, seqLt } from './seq.js';
 
 /** Bounds per connection, so one hostile connection cannot grow memory without limit. */
@@ -15,6 +16,8 @@ export const MAX_IDLE_GAPS = 1024;
 export interface FlowOptions {
   /** Idle gaps at least this long (µs) are recorded with their aftermath. */
   idleThresholdMicros: number;
+  /** Keep a bounded trace of each connection's segments (to find it in another capture; off by default). */
+  traceSegments?: boolean;
 }
 
 type Side = 'client' | 'server';
@@ -69,6 +72,8 @@ export class LiveConnection {
   /** The ack number of the server's SYN-ACK (client ISN + 1), to recognise a SYN captured after it. */
   synAckAck: number | null = null;
   duplicatesSkipped = 0;
+  /** Only with options.traceSegments: the segments, bounded (see SegmentTrace). */
+  private readonly trace: SegmentTrace | null;
 
   private history = '';
   /** historyFirst's letters already written (FIRST_LETTER_BITS, client's shifted up by 3). */
@@ -139,6 +144,7 @@ export class LiveConnection {
     this.client = new Endpoint(clientEndpoint);
     this.server = new Endpoint(serverEndpoint);
     if (roleSource !== 'syn') this.history = '^';
+    this.trace = options.traceSegments ? new SegmentTrace() : null;
   }
 
   /** Feeds one decoded TCP segment. Returns false when it was a duplicate and was skipped. */
@@ -158,6 +164,7 @@ export class LiveConnection {
     const payload = p.payloadWireLen > 0 ? p.payloadWireLen : 0;
     // RST payload is diagnostic text, not stream data (RFC 9293 §3.5.3).
     const dataLen = rst ? 0 : payload;
+    this.trace?.record(frame, micros, fromClient, p.seq, p.ack, payload, flags, p.ttl);
 
     // 0. a handshake retried after a reset (SYN → RST → the same SYN again) reopens the connection
     if (syn && !rst && this.closedAtMicros >= 0 && (me.state === EndpointState.RESET || peer.state === EndpointState.RESET)) {
@@ -600,6 +607,7 @@ export class LiveConnection {
       anomalyCounts: this.anomalyCounts ?? {},
       endReason,
       duplicatesSkipped: this.duplicatesSkipped,
+      ...(this.trace ? { trace: this.trace } : {}),
     };
   }
 }

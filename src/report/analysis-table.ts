@@ -1,7 +1,8 @@
 import Table from 'cli-table3';
 import type { Destination } from '../detect/index.js';
 import { checkCommands, packetCulprit, requestLabel, rstShort } from './facts.js';
-import type { ReportIncident, ReportInput } from './input.js';
+import { incidentFile, type ReportIncident, type ReportInput } from './input.js';
+import { capturesTable, vantageTable } from './vantage-table.js';
 import { computeRemedies, type Remedy } from './remedies/index.js';
 import { makeStyle, type Style } from './style.js';
 import { fmtDuration } from './time.js';
@@ -58,13 +59,18 @@ export function renderAnalysisTable(r: ReportInput, colour: boolean, remedies: r
   const c = r.capture;
   const file = captureLabel ?? c.file;
   say(`${safe(file)}: ${c.packets} packets, ${r.summary.connections} TCP connections${c.first ? `, ${c.first} → ${c.last}` : ''}`, '', st.bold);
+  if (r.captures && r.captures.length > 1) {
+    say(`${r.captures.length} captures of one path (times on ${safe(r.captures[0]!.vantage)}'s clock):`);
+    out.push(capturesTable(r, colour));
+    for (const v of r.alignment?.vantages ?? []) say(safe(v.text), '', st.dim);
+  }
   if (r.incidents.length === 0) {
     say(`No incidents: no request met a connection the network had forgotten (idle threshold ${r.options.idleThresholdSeconds} s).`, '', st.green);
   } else {
     const kinds = Object.entries(r.summary.incidentsByKind).map(([k, n]) => `${n} ${k}`).join(', ');
     say(`${r.incidents.length} incident${r.incidents.length === 1 ? '' : 's'}: ${kinds}`, '', (s) => st.red(st.bold(s)));
     out.push(incidentTable(r.incidents.slice(0, MAX_INCIDENTS), colour));
-    r.incidents.slice(0, MAX_INCIDENTS).forEach((i, n) => incidentNarrative(i, n + 1, file, st, say));
+    r.incidents.slice(0, MAX_INCIDENTS).forEach((i, n) => incidentNarrative(i, n + 1, incidentFile(r, i, file), st, say, out, colour));
     if (r.incidents.length > MAX_INCIDENTS) say(`… and ${r.incidents.length - MAX_INCIDENTS} more incidents (see --format json)`, '', st.dim);
   }
   if (r.destinations.length) {
@@ -127,8 +133,12 @@ function incidentTable(incidents: readonly ReportIncident[], colour: boolean): s
   return t.toString();
 }
 
-function incidentNarrative(i: ReportIncident, n: number, file: string, st: Style, say: (t: string, first?: string, style?: (s: string) => string) => void): void {
+function incidentNarrative(i: ReportIncident, n: number, file: string, st: Style, say: (t: string, first?: string, style?: (s: string) => string) => void, out: string[], colour: boolean): void {
   say(`${safe(i.summary)}.`, `${n}. `);
+  if (i.vantage && i.vantages) {
+    say(`frames in ${safe(i.vantage)}'s capture (${safe(file)}); what each vantage point saw:`, '   ');
+    out.push(vantageTable(i.vantages, colour));
+  }
   const req = i.request;
   if (req?.protocol === 'http') {
     say(`${safe(requestLabel(i))}${req.host ? `  Host ${safe(req.host)}` : ''}${req.requestId ? `  x-request-id ${safe(req.requestId)}` : ''}`, '   request: ');
@@ -142,6 +152,10 @@ function incidentNarrative(i: ReportIncident, n: number, file: string, st: Style
   }
   for (const h of i.hops ?? []) if (!h.sawRequest) say(`${safe(h.hop)} has no line for this request: it never got there`, '   log: ', st.dim);
   if (i.verdict) say(`${safe(i.verdict.reason)} (confidence ${i.verdict.confidence})`, '   verdict: ', st.bold);
+  if (i.vantageVerdict) {
+    say(safe(i.vantageVerdict.reason), '   captures: ', st.bold);
+    for (const c of i.vantageVerdict.caveats) say(safe(c), '   caveat: ', st.yellow);
+  }
   say(i.displayFilter, '   Wireshark: ', st.dim);
   say(safe(checkCommands(i, file)[0]), '   ', st.dim);
 }

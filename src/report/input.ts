@@ -1,5 +1,5 @@
 import type { AnalysisResult } from '../analysis/analyze.js';
-import type { HopEvidence, LogMatch, LogsSummary, Verdict } from '../correlate/index.js';
+import type { HopEvidence, LogMatch, LogsSummary, Verdict, VantageEvidence, VantageVerdict } from '../correlate/index.js';
 import type { Incident } from '../detect/index.js';
 
 /**
@@ -10,7 +10,17 @@ export type ReportIncident = Incident & {
   readonly logs?: readonly LogMatch[];
   readonly hops?: readonly HopEvidence[];
   readonly verdict?: Verdict;
+  /** Several captures only: the vantage point whose capture the frames refer to, what each saw, and the verdict from all of them. */
+  readonly vantage?: string;
+  readonly vantages?: readonly VantageEvidence[];
+  readonly vantageVerdict?: VantageVerdict;
 };
+
+/** The file an incident's frames are in: its vantage point's capture when there are several, else the report's. */
+export function incidentFile(r: ReportInput, i: ReportIncident, fallback: string): string {
+  if (!i.vantage || !r.captures || r.captures[0]?.vantage === i.vantage) return fallback;
+  return r.captures.find((c) => c.vantage === i.vantage)?.file ?? fallback;
+}
 
 /**
  * What every renderer accepts: an `AnalysisResult`, whether its incidents are plain `Incident`s

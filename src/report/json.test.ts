@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { analyzeCaptures } from '../analysis/analyze-many.js';
 import { analyzeCapture, type AnalysisResult } from '../analysis/analyze.js';
 import { renderJson, SCHEMA_VERSION } from './index.js';
 import { HAVE_RTSP, labScenarios, REPO_ROOT, RTSP, skipNote } from './testing/real.js';
@@ -101,6 +102,17 @@ describe('JSON output validates against the schema', () => {
   it.skipIf(!lab.length)('validates every lab capture analysed with its Istio logs', async () => {
     for (const s of lab) {
       const r = await analyzeCapture(s.pcap, { logs: s.logs });
+      expect.soft(validate(JSON.parse(renderJson(r))), `${s.name}: ${JSON.stringify(validate.errors?.slice(0, 3))}`).toBe(true);
+    }
+  });
+
+  it.skipIf(!lab.length)('validates every lab scenario analysed from three vantage points (client, LB, server) with the logs', async () => {
+    for (const s of lab) {
+      const dir = dirname(s.pcap);
+      const r = await analyzeCaptures([
+        { vantage: 'client', file: s.pcap }, { vantage: 'lb', file: join(dir, 'lb-any.pcap') }, { vantage: 'server', file: join(dir, 'server.pcapng') },
+      ], { logs: s.logs });
+      expect(r.alignment.vantages).toHaveLength(2);
       expect.soft(validate(JSON.parse(renderJson(r))), `${s.name}: ${JSON.stringify(validate.errors?.slice(0, 3))}`).toBe(true);
     }
   });
