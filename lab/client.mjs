@@ -202,5 +202,11 @@ try {
 } finally {
   fs.writeFileSync(path.join(outDir, 'client-run.json'), JSON.stringify(run, null, 2) + '\n');
 }
+if (S.holdOpen) {
+  // The capture must end while these connections are still open (a capture stopped mid-outage):
+  // say so, then keep the sockets open until run.sh has stopped the captures and kills us.
+  fs.writeFileSync(path.join(outDir, 'client.holding'), `${Date.now()}\n`);
+  await new Promise(() => {});
+}
 // Sockets that are still half-open (e.g. orphaned after destroy()) must not keep us alive.
 process.exit(0);

@@ -225,7 +225,20 @@ run_scenario() {
   for ((i = 0; i < 100; i++)); do [[ -s $w/server.ready ]] && break; sleep 0.1; done
   [[ -s $w/server.ready ]] || die "server did not start"
 
-  ip netns exec "$NS_C" "$NODE" "$LAB/client.mjs" "$name" "$w"
+  local cli_pid=""
+  if ((HOLD_OPEN)); then
+    # The scenario ends with connections still open: the client says when it is done and keeps
+    # its sockets; the captures stop while they are open, and only then is the client killed.
+    ip netns exec "$NS_C" "$NODE" "$LAB/client.mjs" "$name" "$w" &
+    cli_pid=$!
+    PIDS+=($cli_pid)
+    while [[ ! -e $w/client.holding ]]; do
+      kill -0 "$cli_pid" 2>/dev/null || die "client exited before holding its connections open"
+      sleep 0.1
+    done
+  else
+    ip netns exec "$NS_C" "$NODE" "$LAB/client.mjs" "$name" "$w"
+  fi
   # Socket states right after the client finished: e.g. the server's socket of a connection
   # the LB forgot is still ESTABLISHED; a socket destroy()ed into a black hole sits in FIN-WAIT-1.
   {
@@ -237,6 +250,7 @@ run_scenario() {
 
   sleep 1.5 # drain: let the last packets (FIN/ACK, retransmissions) reach every capture
   stop_captures
+  if [[ -n $cli_pid ]]; then kill -KILL "$cli_pid" 2>/dev/null || true; wait "$cli_pid" 2>/dev/null || true; fi
   kill -TERM "$srv_pid" 2>/dev/null || true
   wait "$srv_pid" 2>/dev/null || true
 

@@ -146,6 +146,73 @@ export const SCENARIOS = [
     verdict: { faultyHop: BETWEEN, rstOrigin: 'middlebox' },
     run: (c) => idleThenReuse(c, SERVICES.backend6, 13000),
   },
+  // ---- keepalive on but too slow, and connections at risk (issue 13) ------------------------
+  {
+    num: 7,
+    name: 'keepalive-too-slow',
+    family: 4,
+    description: 'Keepalive is on, but its first probe comes after 12 s of idle while the LB forgets connections after 10 s: on one pooled connection the first probe meets the RST the LB forges (keepalive-too-slow); on another, a request sent after 11 s of idle — before any probe was due — is reset (stale-reuse-rst, 503 UC).',
+    lbIdleTimeoutSeconds: 10,
+    lbAction: 'REJECT',
+    serverKeepAliveTimeoutMs: 0,
+    clientKeepalive: { idleSeconds: 12, intervalSeconds: 1 },
+    expect: { client: ['keepalive-too-slow', 'stale-reuse-rst'], server: [], lb: ['keepalive-too-slow', 'stale-reuse-rst'] },
+    verdict: { faultyHop: BETWEEN, rstOrigin: 'middlebox' },
+    async run(c) {
+      const a = c.upstream('a', SERVICES.backend);
+      const b = c.upstream('b', SERVICES.backend);
+      await Promise.all([
+        (async () => {
+          await a.request({ method: 'GET', path: '/api/items/1' });
+          await sleep(15000); // the probe at 12 s meets the forged RST; the pool notices and redials
+          await a.request({ method: 'GET', path: '/api/items/2' });
+        })(),
+        (async () => {
+          await sleep(500);
+          await b.request({ method: 'GET', path: '/api/items/3' });
+          await sleep(11000); // past the LB's 10 s, before the 12 s probe
+          await b.request({ method: 'POST', path: '/api/orders', body: '{"sku":"A-1","qty":2}' });
+        })(),
+      ]);
+      await sleep(200);
+      await c.closeAll();
+    },
+  },
+  {
+    num: 8,
+    name: 'at-risk',
+    family: 4,
+    description: 'Keepalive off, LB idle timeout 10 s. One pooled connection is reset after 11 s of idle (stale-reuse-rst); another survived a 4 s idle and is then left idle; the capture stops while it is still open, about 14 s idle — past the 11 s that already failed: it will fail on next use. A third, used 1 s before the end, is fine.',
+    lbIdleTimeoutSeconds: 10,
+    lbAction: 'REJECT',
+    serverKeepAliveTimeoutMs: 0,
+    clientKeepalive: null,
+    holdOpen: true,
+    expect: { client: ['stale-reuse-rst'], server: [], lb: ['stale-reuse-rst'] },
+    verdict: { faultyHop: BETWEEN, rstOrigin: 'middlebox' },
+    async run(c) {
+      const a = c.upstream('a', SERVICES.backend);
+      const b = c.upstream('b', SERVICES.backend);
+      const d = c.upstream('c', SERVICES.backend);
+      await Promise.all([
+        (async () => {
+          await a.request({ method: 'GET', path: '/api/items/1' });
+          await sleep(11000);
+          await a.request({ method: 'GET', path: '/api/items/2' }); // reset by the LB
+        })(),
+        (async () => {
+          await sleep(100);
+          await b.request({ method: 'GET', path: '/api/items/3' });
+          await sleep(4000);
+          await b.request({ method: 'GET', path: '/api/items/4' }); // survives 4 s, then idles
+        })(),
+      ]);
+      await sleep(5000);
+      await d.request({ method: 'GET', path: '/api/items/5' });
+      await sleep(1000);
+      // No closeAll(): the client holds its connections open while the captures stop (holdOpen).
+    },
+  },
 ];
 
 export const REQUEST_TIMEOUT_MS = 3000; // like an Istio VirtualService `timeout: 3s`
@@ -173,6 +240,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       LB_TIMEOUT: s.lbIdleTimeoutSeconds,
       LB_ACTION: s.lbAction,
       SERVER_KA_MS: s.serverKeepAliveTimeoutMs,
+      HOLD_OPEN: s.holdOpen ? 1 : 0,
     };
     for (const [k, v] of Object.entries(kv)) console.log(`${k}='${v}'`);
   } else {

@@ -132,7 +132,22 @@ function analyze(pkts) {
     const serverTtls = [...new Set(fromServer.filter((p) => !p.rst).map((p) => p.ttl))];
     const clientTtls = [...new Set(ps.filter((p) => p.src === client).map((p) => p.ttl))];
     check(serverTtls.length <= 1, `${client}->${server}: server-side TTLs vary: ${serverTtls}`);
-    conns.push({ client, server, serverTtl: serverTtls[0], clientTtl: clientTtls[0], keepAlives: ps.filter((p) => p.keepAlive) });
+    conns.push({ client, server, serverTtl: serverTtls[0], clientTtl: clientTtls[0], keepAlives: ps.filter((p) => p.keepAlive), last: ps.at(-1), closed: ps.some((p) => p.fin || p.rst) });
+    // keepalive-too-slow: a keep-alive probe whose next packet is an RST from the server's
+    // address (no FIN before it): the probe came after the path had forgotten the connection.
+    ps.forEach((p, i) => {
+      if (!p.keepAlive || p.src !== client) return;
+      const next = ps[i + 1];
+      if (!next || !next.rst || next.src !== server || ps.slice(0, i).some((q) => q.fin)) return;
+      const lastReal = ps.slice(0, i).filter((q) => !q.keepAlive).at(-1);
+      incidents.push({
+        kind: 'keepalive-too-slow', client, server, idleSeconds: secs(p.t - lastReal.t),
+        frames: { lastBeforeIdle: lastReal.frame, request: null, rst: next.frame, probe: p.frame },
+        requestId: null,
+        rst: { from: next.src, ttl: next.ttl, serverTtl: serverTtls[0] ?? null, origin: next.ttl === serverTtls[0] ? 'server' : 'middlebox' },
+        _probeGap: secs(p.t - ps[i - 1].t), _t: p.t,
+      });
+    });
     const seen = new Set();
     ps.forEach((p, i) => {
       if (p.src !== client || p.len === 0 || !isRequest(p.payload)) return;
@@ -211,14 +226,15 @@ for (const c of CAPTURES) {
     precision: hdr.precision,
     packets: pkts.length,
     tcpConnections: streams.size,
-    incidents: a.incidents.sort((x, y) => (x._t < y._t ? -1 : x._t > y._t ? 1 : 0)).map(({ _t, _retransmissions, _retransFrames, _clientFin, _clientRst, _finGap, ...i }) => i),
+    incidents: a.incidents.sort((x, y) => (x._t < y._t ? -1 : x._t > y._t ? 1 : 0)).map(({ _t, _retransmissions, _retransFrames, _clientFin, _clientRst, _finGap, _probeGap, ...i }) => i),
   });
 }
 
 // --- cross-checks: captures vs. what the apps did
 const clientAny = perFile['client-any.pcap'];
 for (const f of ['client-any.pcap', 'client-eth.pcap']) {
-  const inc = perFile[f].incidents;
+  // Incidents about a request (a keepalive-too-slow incident has none: no request failed on it).
+  const inc = perFile[f].incidents.filter((i) => i.requestId !== null);
   check(inc.length === failed.length, `${f}: ${inc.length} incidents but the client saw ${failed.length} failed requests`);
   for (const r of failed) {
     const i = inc.find((x) => x.requestId === r.id);
@@ -239,15 +255,16 @@ for (const f of ['server.pcap', 'server.pcapng']) {
 for (const f of Object.keys(perFile)) {
   for (const i of perFile[f].incidents) {
     check(idleOk(i), `${f}: ${i.requestId} idle ${i.idleSeconds}s is not longer than the timeout that caused it`);
-    if (i.rst) check(i.rst.origin === S.verdict.rstOrigin, `${f}: ${i.requestId} RST origin ${i.rst.origin}, expected ${S.verdict.rstOrigin}`);
+    if (i.rst) check(i.rst.origin === S.verdict.rstOrigin, `${f}: ${i.requestId ?? `probe ${i.frames.probe}`} RST origin ${i.rst.origin}, expected ${S.verdict.rstOrigin}`);
   }
 }
 function idleOk(i) {
   if (i.kind === 'reuse-after-fin') return i.idleSeconds >= 0.5;
+  if (i.kind === 'keepalive-too-slow') return i.idleSeconds > S.lbIdleTimeoutSeconds && i.idleSeconds >= S.clientKeepalive.idleSeconds - 0.05;
   return i.idleSeconds > S.lbIdleTimeoutSeconds;
 }
 // Same connection seen from several vantages: same request ids.
-const ids = (f) => perFile[f].incidents.map((i) => i.requestId).sort().join();
+const ids = (f) => perFile[f].incidents.map((i) => i.requestId ?? `${i.kind}@${i.client}`).sort().join();
 check(ids('client-any.pcap') === ids('client-eth.pcap'), 'client-any and client-eth disagree');
 check(ids('server.pcap') === ids('server.pcapng'), 'server.pcap and server.pcapng disagree');
 check(perFile['server.pcap'].pkts.length === perFile['server.pcapng'].pkts.length, 'pcapng conversion changed the packet count');
@@ -279,7 +296,7 @@ for (const r of run.requests) {
     }
   }
 }
-const incidentIds = [...new Set(truthCaptures.flatMap((c) => c.incidents.map((i) => i.requestId)))];
+const incidentIds = [...new Set(truthCaptures.flatMap((c) => c.incidents.map((i) => i.requestId)).filter((id) => id !== null))];
 const flagsOf = (e) => (e.RESPONSE_FLAGS === '-' ? [] : e.RESPONSE_FLAGS.split(','));
 const expectedLogs = incidentIds.map((id) => {
   const c = logLine(clientLog, id);
@@ -296,7 +313,7 @@ const verdict = incidentIds.map((id) => {
 });
 
 // --- keepalive: probes really sent at the configured idle time, and they kept the LB entry
-if (S.clientKeepalive) {
+if (S.clientKeepalive && S.name === 'keepalive-on') {
   for (const cn of clientAny.conns) {
     const ka = cn.keepAlives.filter((p) => p.src === cn.client);
     const ts = ka.map((p) => p.t);
@@ -307,6 +324,23 @@ if (S.clientKeepalive) {
       check(gaps.every((g) => Math.abs(g - S.clientKeepalive.idleSeconds) < 0.35), `keep-alive probe spacing ${gaps} != ${S.clientKeepalive.idleSeconds}s`);
     }
   }
+}
+if (S.name === 'keepalive-too-slow') {
+  const ka = clientAny.incidents.filter((i) => i.kind === 'keepalive-too-slow');
+  check(ka.length === 1, `keepalive-too-slow: ${ka.length} probes met an RST in client-any.pcap, want 1`);
+  for (const i of ka) {
+    check(Math.abs(i._probeGap - S.clientKeepalive.idleSeconds) < 0.35, `keepalive-too-slow: the probe came ${i._probeGap} s after the last packet, not ${S.clientKeepalive.idleSeconds} s`);
+    note.push(`${i.client}: its first keep-alive probe (frame ${i.frames.probe}) left ${i._probeGap} s after the last packet (TCP_KEEPIDLE ${S.clientKeepalive.idleSeconds} s) and was answered by the RST in frame ${i.frames.rst} (TTL ${i.rst.ttl}, the server's is ${i.rst.serverTtl}): the LB had forgotten the connection after ${S.lbIdleTimeoutSeconds} s.`);
+  }
+}
+// --- connections still open when the capture ended (at-risk): idle at the end, from the client capture
+let openAtEnd = null;
+if (S.holdOpen) {
+  const end = clientAny.pkts.at(-1).t;
+  openAtEnd = clientAny.conns.filter((cn) => !cn.closed).map((cn) => ({ client: cn.client, server: cn.server, lastFrame: cn.last.frame, idleSeconds: secs(end - cn.last.t) }));
+  const failedIdle = Math.min(...clientAny.incidents.map((i) => i.idleSeconds));
+  check(openAtEnd.some((o) => o.idleSeconds > failedIdle), `at-risk: no open connection idle past the ${failedIdle} s that failed: ${JSON.stringify(openAtEnd)}`);
+  for (const o of openAtEnd) note.push(`${o.client} was still open when the capture ended, idle ${o.idleSeconds} s since frame ${o.lastFrame} (a connection to the same VIP failed after ${failedIdle} s).`);
 }
 // --- the idle-timeout bracket (busy): from the client capture
 let idleTimeoutBracket = null;
@@ -333,7 +367,7 @@ if (ctEvents.length) {
     const lastT = clientAny.pkts.find((p) => p.frame === i.frames.lastBeforeIdle).t;
     ctNotes.push(`\`lb-conntrack-events.txt\`: the LB's ESTABLISHED entry for ${i.client} was destroyed (event time as logged by \`conntrack -E\`) ${secs(d.t - lastT)} s after the last packet before the idle gap and ${Math.round(Number(d.t - i._t) / 1e4) / 100} ms after the late request left the client — the entry had expired (timeout ${S.lbIdleTimeoutSeconds} s) and was reaped when that packet looked it up (or by the conntrack GC, whichever came first).`);
   }
-  if (S.clientKeepalive) {
+  if (S.clientKeepalive && S.name === 'keepalive-on') {
     const early = ctEvents.filter((e) => e.type === 'DESTROY' && e.state === 'ESTABLISHED');
     check(early.length === 0, `keepalive-on: conntrack destroyed an ESTABLISHED entry: ${early.length}`);
     ctNotes.push('`lb-conntrack-events.txt`: no ESTABLISHED entry was ever destroyed — the keep-alive probes refreshed it; it ends FIN_WAIT → TIME_WAIT with the client\'s final close.');
@@ -351,6 +385,7 @@ const truth = {
   expectedLogs,
   verdict,
   idleTimeoutBracket,
+  ...(openAtEnd && { openAtEnd }),
 };
 
 if (problems.length) {
@@ -377,12 +412,14 @@ function readme() {
     const raw = rawClient.find((x) => x.requestId === i.requestId);
     const what = {
       'stale-reuse-rst': `after ${i.idleSeconds} s of silence the client sent request \`${i.requestId}\` (frame ${i.frames.request}); frame ${i.frames.rst} is an RST from ${i.rst?.from} with TTL ${i.rst?.ttl} while the server's own packets arrive with TTL ${i.rst?.serverTtl}: forged by the ${i.rst?.origin}. No FIN was ever seen on this connection.`,
-      'stale-reuse-timeout': `after ${i.idleSeconds} s of silence the client sent request \`${i.requestId}\` (frame ${i.frames.request}); nothing ever came back, only the client's retransmissions of it: frames ${raw._retransFrames.join(', ')} — a tail-loss probe, then the RTO backing off. The client gave up after ${REQUEST_TIMEOUT_MS / 1000} s (504 UT) and destroy()ed the socket: ${raw._clientFin ? `its kernel sent a FIN (frame ${raw._clientFin})` : raw._clientRst ? `its kernel sent an RST (frame ${raw._clientRst})` : `its kernel sent neither FIN nor RST — close() without unread data queues a FIN, but after the timeouts the congestion window (1 segment) is taken by the unacknowledged request, so the FIN waits behind it and the wire only shows more retransmissions of the request${finWait1(i.client) ? ' (the socket is in FIN-WAIT-1 in `lab-run.txt`)' : ''}`}.`,
-      'reuse-after-fin': `the server sent FIN (frame ${i.frames.serverFin}) ${raw._finGap} s after the connection's previous packet (its keep-alive timeout); the client ignored it and ${i.idleSeconds} s after the last packet sent request \`${i.requestId}\` (frame ${i.frames.request}); frame ${i.frames.rst} is the RST from ${i.rst?.from}, TTL ${i.rst?.ttl} = the server's TTL ${i.rst?.serverTtl}: the server's own kernel.`,
+      'stale-reuse-timeout': `after ${i.idleSeconds} s of silence the client sent request \`${i.requestId}\` (frame ${i.frames.request}); nothing ever came back, only the client's retransmissions of it: frames ${(raw?._retransFrames ?? []).join(', ')} — a tail-loss probe, then the RTO backing off. The client gave up after ${REQUEST_TIMEOUT_MS / 1000} s (504 UT) and destroy()ed the socket: ${raw?._clientFin ? `its kernel sent a FIN (frame ${raw._clientFin})` : raw?._clientRst ? `its kernel sent an RST (frame ${raw._clientRst})` : `its kernel sent neither FIN nor RST — close() without unread data queues a FIN, but after the timeouts the congestion window (1 segment) is taken by the unacknowledged request, so the FIN waits behind it and the wire only shows more retransmissions of the request${finWait1(i.client) ? ' (the socket is in FIN-WAIT-1 in `lab-run.txt`)' : ''}`}.`,
+      'keepalive-too-slow': `keepalive was on (TCP_KEEPIDLE ${S.clientKeepalive?.idleSeconds} s), but after ${i.idleSeconds} s of silence its first probe (frame ${i.frames.probe}) met frame ${i.frames.rst}, an RST from ${i.rst?.from} with TTL ${i.rst?.ttl} while the server's own packets arrive with TTL ${i.rst?.serverTtl}: forged by the ${i.rst?.origin}, which had forgotten the connection after ${S.lbIdleTimeoutSeconds} s. No request was lost on it; the next one went on a new connection.`,
+      'reuse-after-fin': `the server sent FIN (frame ${i.frames.serverFin}) ${raw?._finGap} s after the connection's previous packet (its keep-alive timeout); the client ignored it and ${i.idleSeconds} s after the last packet sent request \`${i.requestId}\` (frame ${i.frames.request}); frame ${i.frames.rst} is the RST from ${i.rst?.from}, TTL ${i.rst?.ttl} = the server's TTL ${i.rst?.serverTtl}: the server's own kernel.`,
     }[i.kind];
     L.push(`- **${i.kind}** on ${i.client} → ${i.server}: last packet before the idle gap frame ${i.frames.lastBeforeIdle}; ${what}`);
   }
   if (ctNotes.length) L.push('', ...ctNotes.map((n) => `- ${n}`));
+  if (openAtEnd) L.push('', 'Still open when the capture ended (the client held its connections while the captures stopped):', '', ...note.filter((n) => n.includes('still open')).map((n) => `- ${n}`));
   if (S.clientKeepalive) L.push('', 'Keep-alive probes seen (client socket: SO_KEEPALIVE, TCP_KEEPIDLE ' + S.clientKeepalive.idleSeconds + ' s, TCP_KEEPINTVL ' + S.clientKeepalive.intervalSeconds + ' s via Node `setKeepAlive`):', '', ...note.map((n) => `- ${n}`));
   if (idleTimeoutBracket) L.push('', `Idle-timeout bracket for ${idleTimeoutBracket.server} from the client capture: the longest idle followed by a normal exchange is ${idleTimeoutBracket.minSeconds} s, the shortest idle that ended in an incident is ${idleTimeoutBracket.maxSeconds} s; the LB's real timeout (${S.lbIdleTimeoutSeconds} s) lies in between.`);
   L.push('', '## Logs', '');
@@ -433,6 +470,8 @@ function vantageNotes() {
     'keepalive-on': 'Vantages: the probes cross the LB (both legs in `lb-any.pcap`) and reach the server, which ACKs them; the conntrack entry is refreshed by every probe (see `lb-conntrack-events.txt`: no DESTROY before the final close).',
     blackhole: 'Vantages: the server never sees the late request or its retransmissions; the LB capture sees them arrive on the client leg (tcpdump taps the packet before netfilter drops it) and nothing on the server leg: one stale-reuse-timeout there, none at the server.',
     'server-fin': 'Vantages: the RST comes from the server kernel, so the server captures show the incident too (server TTL 64 = its own packets, origin server). The LB capture contains the same TCP connection twice — client→VIP and client→server after DNAT — and both legs carry FIN, late request and RST, so it has two incidents (one per leg, TTL 63/63 on the client leg, 64/64 on the server leg).',
+    'keepalive-too-slow': 'Vantages: the probe and the forged RST exist only on the client leg (the LB rejects the probe of a connection it forgot; the server never sees it): one keepalive-too-slow at the client and in the LB capture, none at the server, whose socket stays ESTABLISHED. The request after 11 s idle is reset the same way (stale-reuse-rst).',
+    'at-risk': 'Vantages: the server never sees the late request; the LB capture has the incident on its client leg. The connection left idle is open at every vantage when the captures stop.',
     busy: 'Vantages: the server sees none of the late requests; the LB capture has each incident once, on its client→VIP leg. The second VIP (10.200.9.10:80, `orders`) has its own connections; `idleTimeoutBracket` describes 10.200.9.9:80.',
   };
   return notes[S.name] ?? '';

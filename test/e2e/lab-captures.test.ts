@@ -17,7 +17,7 @@ interface TruthIncident {
   client: string;
   server: string;
   idleSeconds: number;
-  frames: { lastBeforeIdle: number; request: number; rst: number | null; serverFin?: number };
+  frames: { lastBeforeIdle: number; request: number | null; rst: number | null; serverFin?: number; probe?: number };
   requestId: string | null;
   rst: { from: string; ttl: number; serverTtl: number; origin: string } | null;
 }
@@ -28,6 +28,8 @@ interface Truth {
   expectedLogs: { requestId: string; client: { line: number; responseCode: number; flags: string[] } | null; server: { line: number } | null }[];
   verdict: { requestId: string; faultyHop: string; rstOrigin: string }[];
   idleTimeoutBracket: { server: string; minSeconds: number; maxSeconds: number } | null;
+  /** Connections still open when the capture ended (at-risk scenario). */
+  openAtEnd?: { client: string; server: string; lastFrame: number; idleSeconds: number }[];
 }
 
 const CAPTURES = join(REPO_ROOT, 'captures');
@@ -37,7 +39,7 @@ const scenarios = existsSync(CAPTURES)
 
 describe('flowdoc on the real-kernel lab captures', () => {
   it('has the bundled scenarios', () => {
-    expect(scenarios).toEqual(['blackhole', 'busy', 'keepalive-on', 'rst-after-idle', 'rst-after-idle-v6', 'server-fin']);
+    expect(scenarios).toEqual(['at-risk', 'blackhole', 'busy', 'keepalive-on', 'keepalive-too-slow', 'rst-after-idle', 'rst-after-idle-v6', 'server-fin']);
   });
 
   for (const name of scenarios) {
@@ -69,7 +71,8 @@ describe('flowdoc on the real-kernel lab captures', () => {
         logs: [{ hop: 'client', file: join(dir, truth.logs.client) }, { hop: 'server', file: join(dir, truth.logs.server) }],
       });
       expect(r.logs!.hops.map((h) => [h.hop, h.error, h.rejected])).toEqual([['client', null, 0], ['server', null, 0]]);
-      expect(r.incidents).toHaveLength(truth.expectedLogs.length);
+      // Every incident about a request has its log lines (a keepalive probe that met an RST lost no request).
+      expect(r.incidents.filter((i) => i.request !== null)).toHaveLength(truth.expectedLogs.length);
       for (const want of truth.expectedLogs) {
         const i = r.incidents.find((x) => x.request?.requestId === want.requestId)!;
         expect(i, want.requestId).toBeDefined();
@@ -93,4 +96,45 @@ describe('flowdoc on the real-kernel lab captures', () => {
       }
     });
   }
+});
+
+describe('keepalive and risk on the real-kernel lab captures', () => {
+  const load = (name: string) => JSON.parse(readFileSync(join(CAPTURES, name, 'truth.json'), 'utf8')) as Truth;
+
+  it('keepalive-too-slow: the probe after TCP_KEEPIDLE 12 s meets the LB\'s forged RST; the destination\'s keepalive is too slow', async () => {
+    const truth = load('keepalive-too-slow');
+    const r = await analyzeCapture(join(CAPTURES, 'keepalive-too-slow', 'client-any.pcap'));
+    const ka = r.incidents.find((i) => i.kind === 'keepalive-too-slow')!;
+    const want = truth.captures[0]!.incidents.find((i) => i.kind === 'keepalive-too-slow')!;
+    expect(ka.frames).toEqual(want.frames);
+    expect(ka.probe).toMatchObject({ side: 'client', probes: 1, answered: 0, frame: want.frames.probe });
+    expect(ka.probe!.idleBeforeFirstProbeSeconds).toBeCloseTo(12, 0);
+    expect(ka.rst).toMatchObject({ origin: 'middlebox', ttl: 64, serverTtl: 63 });
+    const d = r.destinations[0]!;
+    expect(d.keepalive.verdict).toBe('too-slow');
+    expect(d.keepalive.text).toMatch(/^too slow: keepalive is on but its first probe comes after 12\.0 s idle/);
+    // The request that failed after 11 s idle — before its own first probe was due — sets the bracket.
+    expect(d.idleTimeout!.failedSeconds!).toBeCloseTo(11, 0);
+    expect(r.incidents.find((i) => i.kind === 'stale-reuse-rst')!.retry).toMatchObject({ method: 'POST', requestAcked: false, safe: true });
+  });
+
+  it('keepalive-on: probes every 2 s, answered: verdict on, no incident, nothing at risk', async () => {
+    const r = await analyzeCapture(join(CAPTURES, 'keepalive-on', 'client-any.pcap'));
+    expect(r.incidents).toEqual([]);
+    expect(r.destinations[0]!.keepalive).toMatchObject({ verdict: 'on', probesFrom: ['client'] });
+    expect(r.atRisk).toEqual([]);
+  });
+
+  it('at-risk: the connection left idle past the 11 s that already failed will fail on next use', async () => {
+    const truth = load('at-risk');
+    const r = await analyzeCapture(join(CAPTURES, 'at-risk', 'client-any.pcap'));
+    const failed = r.incidents[0]!.idleSeconds!;
+    const want = truth.openAtEnd!.filter((o) => o.idleSeconds >= failed);
+    expect(want.length).toBeGreaterThan(0);
+    expect(r.atRisk.map((a) => ({ client: a.client, server: a.server, lastFrame: a.lastFrame, level: a.level }))).toEqual(
+      want.map((o) => ({ client: o.client, server: o.server, lastFrame: o.lastFrame, level: 'will-fail' })),
+    );
+    expect(r.atRisk[0]!.idleSeconds).toBeCloseTo(want[0]!.idleSeconds, 2);
+    expect(r.summary).toMatchObject({ atRisk: 1, willFail: 1 });
+  });
 });
