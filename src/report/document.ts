@@ -63,6 +63,16 @@ export interface IncidentTimeline {
   readonly retransmissions: { readonly count: number; readonly lastFrame: number | null; readonly lastMicros: number | null } | null;
   /** Hops in the order given, each with its matched lines (none: the hop never logged the request). */
   readonly hops: readonly { readonly hop: string; readonly logs: readonly TimelineLog[] }[];
+  /** Several captures only: one lane per vantage point, its request and RST on the first capture's clock. */
+  readonly vantages?: readonly TimelineVantage[];
+}
+
+/** A vantage point's lane: what its capture shows of the incident (times on the first capture's clock). */
+export interface TimelineVantage {
+  readonly name: string;
+  readonly marks: readonly { readonly micros: number; readonly frame: number; readonly mark: 'request' | 'rst'; readonly label: string }[];
+  /** Shown when there is nothing to mark (e.g. "request not seen, no RST"). */
+  readonly note: string | null;
 }
 
 export const text = (s: string): Inline => ({ kind: 'text', text: s });

@@ -3,14 +3,15 @@
  * a UTC timeline, one section per incident with its evidence, the matched log lines per hop, the
  * verdict and the commands to check it, then destinations, logs and the remedies.
  */
-import type { HopEvidence } from '../correlate/index.js';
-import { code, rich, strong, type Block, type IncidentTimeline, type Rich, type TimelinePoint } from './document.js';
+import type { HopEvidence, VantageEvidence, VantageVerdict } from '../correlate/index.js';
+import { code, rich, strong, type Block, type IncidentTimeline, type Rich, type TimelinePoint, type TimelineVantage } from './document.js';
 import {
   cap, checkCommands, incidentEvents, INCIDENT_KIND_MEANINGS, KIND_TITLES, lastBeforeMicros, logFailed, logResponse, overview, packetCulprit,
   requestLabel, whichHop,
 } from './facts.js';
-import { lastRetransmissionTime, serverFinTime, type ReportIncident, type ReportInput } from './input.js';
+import { incidentFile, lastRetransmissionTime, serverFinTime, type ReportIncident, type ReportInput } from './input.js';
 import type { Remedy, RemedyLayer } from './remedies/index.js';
+import { offsetText } from './vantage-table.js';
 import { fmtDuration, isoToMicros, microsToIso, msToIso } from './time.js';
 
 export interface PostmortemOptions {
@@ -64,6 +65,7 @@ export function buildPostmortem(r: ReportInput, remedies: readonly Remedy[], o: 
       [rich('analysed by'), rich(`${r.tool.name} ${r.tool.version}`)],
     ],
   });
+  if (r.captures && r.captures.length > 1) b.push(...capturesBlocks(r));
   if (r.warnings.length) b.push({ kind: 'list', items: r.warnings.map((w) => rich(strong('Warning: '), w)) });
 
   if (r.incidents.length === 0) {
@@ -80,7 +82,7 @@ export function buildPostmortem(r: ReportInput, remedies: readonly Remedy[], o: 
 
     // ---- incidents --------------------------------------------------------------------------
     b.push({ kind: 'heading', level: 2, text: 'Incidents', id: 'incidents' });
-    r.incidents.slice(0, maxSections).forEach((i, n) => b.push(...incidentSection(i, n + 1, file)));
+    r.incidents.slice(0, maxSections).forEach((i, n) => b.push(...incidentSection(i, n + 1, incidentFile(r, i, file))));
     if (r.incidents.length > maxSections) {
       b.push({ kind: 'para', tone: 'note', content: rich(`… and ${r.incidents.length - maxSections} more incidents, all in the JSON report (--format json).`) });
     }
@@ -221,9 +223,53 @@ function incidentSection(i: ReportIncident, n: number, file: string): Block[] {
     b.push({ kind: 'para', content: rich(strong('Verdict (packets only): '), `${cap(whichHop(i))}.`) });
   }
 
+  if (i.vantages && i.vantageVerdict) b.push(...vantageBlocks(i.vantages, i.vantageVerdict, i.vantage ?? null));
+
   b.push({ kind: 'heading', level: 4, text: 'Check it yourself' });
   b.push({ kind: 'code', language: 'sh', code: checkCommands(i, file).join('\n') + '\n' });
   b.push({ kind: 'para', content: rich('Wireshark display filter: ', code(i.displayFilter)) });
+  return b;
+}
+
+/** Several captures: a row per vantage point (what its capture shows) and the verdict from all of them. */
+/** Several captures: a row per vantage point's capture and how it lines up with the first. */
+function capturesBlocks(r: ReportInput): Block[] {
+  const rows = r.captures!.map((c, n): Rich[] => {
+    const a = n === 0 ? null : r.alignment?.vantages.find((v) => v.vantage === c.vantage) ?? null;
+    return [
+      rich(strong(c.vantage)), rich(code(c.file)),
+      rich(c.format === null ? 'not a capture' : `${c.format}, ${c.linkTypeNames.join(', ') || '-'}`, c.error ? ` (read error: ${c.error.message})` : ''),
+      rich(`${c.packets} packets, ${c.connections} connections`),
+      rich(a ? `${a.matched} of ${a.connections} connections found in ${r.captures![0]!.vantage}'s` : 'the first capture: its clock is the report\'s'),
+      rich(a ? offsetText(a) : '0'),
+    ];
+  });
+  return [
+    { kind: 'heading', level: 3, text: 'Vantage points', id: 'vantage-points' },
+    { kind: 'table', head: ['vantage point', 'file', 'format', 'size', 'matched', 'clock offset'], rows },
+    { kind: 'list', items: (r.alignment?.vantages ?? []).map((v) => rich(strong(`${v.vantage}: `), v.text, '. ', v.clock.text, '.')) },
+  ];
+}
+
+function vantageBlocks(vs: readonly VantageEvidence[], v: VantageVerdict, own: string | null): Block[] {
+  const rows = vs.map((e): Rich[] => {
+    const req = e.legs.find((l) => l.request)?.request;
+    const rst = e.legs.find((l) => l.rst)?.rst;
+    const none = e.legs.length === 0 ? (e.covered ? 'connection not in this capture' : 'capture not running then') : null;
+    return [
+      rich(e.vantage === own ? strong(e.vantage) : e.vantage, ' ', code(baseName(e.file))),
+      rich(none ?? (req ? `frame ${req.frame}${req.transmissions > 1 ? ` (sent ${req.transmissions} times)` : ''}` : 'not seen')),
+      rich(rst ? code(`${rst.from} TTL ${rst.ttl}`) : '-', rst ? ` frame ${rst.frame}` : ''),
+      rich(rst ? code(rst.commonTime ?? rst.time) : req ? code(req.commonTime ?? req.time) : '-'),
+      rich(e.legs.map((l) => (l.method === 'itself' ? 'itself' : `${l.method}${l.confidence !== 'high' ? ` (${l.confidence})` : ''}`)).join(', ') || '-'),
+    ];
+  });
+  const b: Block[] = [
+    { kind: 'heading', level: 4, text: 'What each vantage point captured' },
+    { kind: 'table', head: ['vantage point', 'request', 'RST from (TTL)', 'RST (else request) on the first capture\'s clock', 'matched by'], rows },
+    { kind: 'para', tone: v.locus === 'unknown' ? 'note' : 'bad', content: rich(strong('Verdict from the captures: '), `${cap(v.reason)}.`) },
+  ];
+  if (v.caveats.length) b.push({ kind: 'list', items: v.caveats.map((c) => rich(strong('Caveat: '), c)) });
   return b;
 }
 
@@ -311,6 +357,19 @@ export function timelineOf(i: ReportIncident, n: number): IncidentTimeline {
     gap,
     retransmissions: i.kind === 'stale-reuse-timeout' ? { count: i.retransmissions, lastFrame: i.frames.lastRetransmission ?? null, lastMicros: isoToMicros(lastRetransmissionTime(i)) } : null,
     hops,
+    ...(i.vantages ? { vantages: i.vantages.map(timelineVantage) } : {}),
   };
+}
+
+function timelineVantage(v: VantageEvidence): TimelineVantage {
+  const marks: { micros: number; frame: number; mark: 'request' | 'rst'; label: string }[] = [];
+  const req = v.legs.find((l) => l.request)?.request;
+  const rst = v.legs.find((l) => l.rst)?.rst;
+  const at = (s: { commonTime: string | null; time: string }) => isoToMicros(s.commonTime ?? s.time);
+  if (req && at(req) !== null) marks.push({ micros: at(req)!, frame: req.frame, mark: 'request', label: `request${req.transmissions > 1 ? ` ×${req.transmissions}` : ''}` });
+  if (rst && at(rst) !== null) marks.push({ micros: at(rst)!, frame: rst.frame, mark: 'rst', label: `RST TTL ${rst.ttl}` });
+  const missing = [!req ? 'request not seen' : '', !rst ? 'no RST' : ''].filter(Boolean).join(', ');
+  const note = v.legs.length === 0 ? (v.covered ? 'connection not in this capture' : 'capture not running then') : missing || null;
+  return { name: v.vantage, marks, note };
 }
 

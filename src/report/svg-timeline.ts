@@ -44,7 +44,9 @@ function fmtRel(micros: number): string {
 
 export function timelineSvg(t: IncidentTimeline): string {
   const out: string[] = [];
-  const hopCount = t.hops.length;
+  const vantages = t.vantages ?? [];
+  // Hop lanes, then (several captures) a lane per vantage point.
+  const hopCount = t.hops.length + vantages.length;
   const axisY = (hopCount ? HOP_Y0 + HOP_STEP * (hopCount - 1) + 26 : LANE_SERVER + 34);
   const H = axisY + 34;
   const request = t.points.find((p) => p.mark === 'request') ?? null;
@@ -65,6 +67,7 @@ export function timelineSvg(t: IncidentTimeline): string {
     const end = l.startMicros + (l.durationMs ?? 0) * 1000;
     if (inPost(end)) times.push(end);
   }
+  for (const v of vantages) for (const m of v.marks) if (inPost(m.micros)) times.push(m.micros);
   if (!times.length) times.push(t0);
   let lo = minOf(times), hi = maxOf(times);
   if (hi - lo < 1000) { const mid = (lo + hi) / 2; lo = mid - 500; hi = mid + 500; }
@@ -193,6 +196,25 @@ export function timelineSvg(t: IncidentTimeline): string {
       const lx = bx + w + 6;
       out.push(`<text x="${lx > W - 200 ? bx - 6 : lx}" y="${y + 4}" class="label${l.failed ? ' bad' : ''}"${lx > W - 200 ? ' text-anchor="end"' : ''}>${esc(label)}</text>`);
     }
+  });
+
+  // Vantage points: one lane each, the request (triangle) and the RST (square) where that capture saw them.
+  vantages.forEach((v, k) => {
+    const y = HOP_Y0 + HOP_STEP * (t.hops.length + k);
+    out.push(`<text x="10" y="${y + 4}" class="lane">${esc(clip(`capture ${v.name}`, 22))}</text>`);
+    out.push(`<line x1="${PLOT_X0}" y1="${y}" x2="${PLOT_X1}" y2="${y}" class="hopline"/>`);
+    if (!v.marks.length) {
+      out.push(`<text x="${postX0}" y="${y + 4}" class="none">${esc(v.note ?? 'nothing seen')}</text>`);
+      return;
+    }
+    v.marks.forEach((m, j) => {
+      const px = x(m.micros);
+      if (m.mark === 'request') out.push(`<path d="M${px - 5},${y - 5} L${px + 5},${y} L${px - 5},${y + 5} Z" class="req"/>`);
+      else out.push(`<rect x="${px - 4}" y="${y - 4}" width="8" height="8" class="rst"/>`);
+      const right = px < W - 200;
+      out.push(`<text x="${right ? px + 8 : px - 8}" y="${y + (j % 2 === 0 ? -7 : 15)}" class="label"${right ? '' : ' text-anchor="end"'}>${esc(`${m.frame} ${m.label}`)}</text>`);
+    });
+    if (v.note) out.push(`<text x="${PLOT_X1}" y="${y + 15}" class="none" text-anchor="end">${esc(v.note)}</text>`);
   });
 
   out.push('</svg>');

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeCaptures, type MultiAnalysisResult } from '../../src/analysis/analyze-many.js';
+import { renderHtml, renderMarkdown } from '../../src/report/index.js';
 import { REPO_ROOT } from '../corpus/shared.js';
 import { runCli } from '../support/io.js';
 
@@ -117,6 +118,34 @@ describe.skipIf(!have('rst-after-idle'))('several captures of one lab run', () =
     const r = await threeVantages('rst-after-idle-v6');
     expect(r.alignment.vantages[1]).toMatchObject({ matched: 2, matchedBy: { isn: 2 } });
     expect(r.incidents[0]!.vantageVerdict).toMatchObject({ locus: 'at-vantage', after: 'lb', confidence: 'high' });
+  });
+});
+
+describe.skipIf(!have('rst-after-idle'))('the postmortem of several captures', () => {
+  it('Markdown: a row per capture with its clock offset, a row per vantage point per incident, and the verdict from the captures', async () => {
+    const md = renderMarkdown(await threeVantages('rst-after-idle'));
+    expect(md).toMatch(/### Vantage points/);
+    expect(md).toMatch(/\| \*\*lb\*\* \| `[^`]*lb-any\.pcap` \| pcap, LINUX\\_SLL2 \| 48 packets, 4 connections \| 4 of 4 connections found in client's \| -?\d+ µs ± \d+ µs \|/);
+    expect(md).toMatch(/#### What each vantage point captured/);
+    expect(md).toMatch(/\| lb `lb-any\.pcap` \| frame 27 \| `10\.200\.9\.9:80 TTL 64` frame 28 \| `2026-11-21T01:45:43\.\d{6}Z` \| 4-tuple, isn \|/);
+    expect(md).toMatch(/\| server `server\.pcap` \| not seen \| - \| - \| isn \|/);
+    expect(md).toMatch(/\*\*Verdict from the captures:\*\* The request left client \(frame 14\).*lb forged it \(confidence high, three vantage points\)\./);
+  });
+
+  it('HTML: the SVG timeline has a lane per capture, with the request and the RST where each saw them', async () => {
+    const html = renderHtml(await threeVantages('rst-after-idle'));
+    for (const v of ['client', 'lb', 'server']) expect(html).toContain(`class="lane">capture ${v}</text>`);
+    expect(html).toMatch(/>27 request<\/text>/);
+    expect(html).toMatch(/>28 RST TTL 64<\/text>/);
+    expect(html).toMatch(/>request not seen, no RST<\/text>/);
+    expect(html).toContain('What each vantage point captured');
+  });
+
+  it('one capture: no vantage sections, exactly as before', async () => {
+    const { analyzeCapture } = await import('../../src/analysis/analyze.js');
+    const r = await analyzeCapture(join(CAPTURES, 'rst-after-idle', 'client-any.pcap'));
+    expect(renderMarkdown(r)).not.toMatch(/vantage point/i);
+    expect(renderHtml(r)).not.toContain('capture client');
   });
 });
 
