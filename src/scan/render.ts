@@ -78,6 +78,7 @@ export function renderScanTable(report: ScanReport, colour: boolean): string {
   } else {
     out.push(st.red(st.bold(wrap(`${num(t.incidents)} incident${t.incidents === 1 ? '' : 's'} in ${num(t.capturesWithIncidents)} capture${t.capturesWithIncidents === 1 ? '' : 's'}: ${kindsText(t.incidentsByKind, ', ')}`))));
   }
+  if (t.atRisk) out.push(st.yellow(wrap(`${num(t.atRisk)} connection${t.atRisk === 1 ? '' : 's'} at risk in ${num(t.capturesWithAtRisk)} capture${t.capturesWithAtRisk === 1 ? '' : 's'} (open at the end and idle past what the path allows; ${num(t.willFail)} will fail on next use): flowdoc analyze CAPTURE lists them`)));
   if (t.capturesWithErrors) out.push(st.yellow(`${num(t.capturesWithErrors)} capture${t.capturesWithErrors === 1 ? '' : 's'} could not be read to the end (what was read is analysed; see the rows)`));
 
   if (report.captures.length) {
@@ -107,7 +108,7 @@ export function renderScanTable(report: ScanReport, colour: boolean): string {
     const nd = report.summary.destinations.length;
     table.push([st.bold('total'), num(t.packets), num(t.connections), t.incidents ? kindsText(t.incidentsByKind) : '-', nd ? `${nd} with incidents` : '-', '']);
     out.push(table.toString());
-    out.push(st.dim(wrap('kinds: rst = stale-reuse-rst, timeout = stale-reuse-timeout, after-fin = reuse-after-fin, in-flight = reset-in-flight')));
+    out.push(st.dim(wrap('kinds: rst = stale-reuse-rst, timeout = stale-reuse-timeout, ka-slow = keepalive-too-slow, after-fin = reuse-after-fin, in-flight = reset-in-flight')));
   }
 
   const dests = report.summary.destinations;

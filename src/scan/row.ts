@@ -59,6 +59,8 @@ export function buildRow(input: RowInput, r: AnalysisResult): CaptureRow {
     survivals,
     incidentList: r.incidents.slice(0, MAX_INCIDENT_ROWS).map((i) => incidentRow(i, input, r.logs !== null)),
     incidentsNotListed: Math.max(0, r.incidents.length - MAX_INCIDENT_ROWS),
+    atRisk: r.summary.atRisk,
+    willFail: r.summary.willFail,
     logs: input.logs,
     error,
     warnings,
@@ -70,7 +72,7 @@ export function failedRow(path: string, bytes: number, code: 'analysis-failed' |
   return {
     type: 'capture', path, files: files ? files.map((f) => ({ path: f, packets: 0, firstFrame: 1, first: null, last: null, error: null })) : null,
     format: null, gzip: false, bytes, packets: 0, connections: 0, first: null, last: null,
-    incidents: 0, incidentsByKind: {}, destinations: [], survivals: [], incidentList: [], incidentsNotListed: 0, logs: null,
+    incidents: 0, incidentsByKind: {}, destinations: [], survivals: [], incidentList: [], incidentsNotListed: 0, atRisk: 0, willFail: 0, logs: null,
     error: { code, message, offset: 0, frame: 0, file: path }, warnings: [],
   };
 }

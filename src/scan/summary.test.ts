@@ -16,7 +16,7 @@ function row(path: string, destinations: DestinationRow[], survivals: SurvivalRo
   return {
     type: 'capture', path, files: null, format: 'pcap', gzip: false, bytes: 100, packets: 10, connections: 2, first: null, last: null,
     incidents, incidentsByKind: incidents ? { 'stale-reuse-rst': incidents } : {}, destinations, survivals,
-    incidentList: [], incidentsNotListed: 0, logs: null,
+    incidentList: [], incidentsNotListed: 0, atRisk: 0, willFail: 0, logs: null,
     error: error ? { code: 'truncated-record', message: 'cut', offset: 5, frame: 3, file: path } : null, warnings: [],
   };
 }
@@ -58,7 +58,13 @@ describe('the archive summary', () => {
     expect(s.totals).toEqual({
       captures: 3, capturesWithIncidents: 1, capturesWithErrors: 1, skipped: { notCapture: 4, empty: 1 },
       bytes: 300, packets: 30, connections: 6, incidents: 2, incidentsByKind: { 'stale-reuse-rst': 2 },
+      atRisk: 0, willFail: 0, capturesWithAtRisk: 0,
     });
+  });
+
+  it('counts connections at risk over the captures', () => {
+    const s = summarize([{ ...row('a.pcap', []), atRisk: 3, willFail: 1 }, row('b.pcap', []), { ...row('c.pcap', []), atRisk: 1, willFail: 1 }], { notCapture: 0, empty: 0 });
+    expect(s.totals).toMatchObject({ atRisk: 4, willFail: 2, capturesWithAtRisk: 2 });
   });
 });
 

@@ -9,7 +9,7 @@ import type { ArchiveBracket, CaptureRow, RankedDestination, ScanSummary, Skippe
  */
 export function summarize(rows: readonly CaptureRow[], skipped: SkippedCounts): ScanSummary {
   const kinds: Partial<Record<IncidentKind, number>> = {};
-  let bytes = 0, packets = 0, connections = 0, incidents = 0, withIncidents = 0, withErrors = 0;
+  let bytes = 0, packets = 0, connections = 0, incidents = 0, withIncidents = 0, withErrors = 0, atRisk = 0, willFail = 0, withAtRisk = 0;
   for (const r of rows) {
     bytes += r.bytes;
     packets += r.packets;
@@ -17,12 +17,16 @@ export function summarize(rows: readonly CaptureRow[], skipped: SkippedCounts): 
     incidents += r.incidents;
     if (r.incidents > 0) withIncidents++;
     if (r.error) withErrors++;
+    // Rows written before at-risk counts existed (merged shards of an older flowdoc) have none.
+    atRisk += r.atRisk ?? 0;
+    willFail += r.willFail ?? 0;
+    if ((r.atRisk ?? 0) > 0) withAtRisk++;
     for (const [k, n] of Object.entries(r.incidentsByKind) as [IncidentKind, number][]) kinds[k] = (kinds[k] ?? 0) + n;
   }
   return {
     totals: {
       captures: rows.length, capturesWithIncidents: withIncidents, capturesWithErrors: withErrors, skipped,
-      bytes, packets, connections, incidents, incidentsByKind: canonicalKinds(kinds),
+      bytes, packets, connections, incidents, incidentsByKind: canonicalKinds(kinds), atRisk, willFail, capturesWithAtRisk: withAtRisk,
     },
     destinations: rankDestinations(rows),
   };

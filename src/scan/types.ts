@@ -128,6 +128,9 @@ export interface CaptureRow {
   readonly incidentList: readonly IncidentRow[];
   /** Incidents left out of `incidentList` (run `flowdoc analyze` on the capture for all of them). */
   readonly incidentsNotListed: number;
+  /** Connections still open at the end of this capture and idle past what the path allows, and those that will fail on next use. */
+  readonly atRisk: number;
+  readonly willFail: number;
   readonly logs: readonly PairedLog[] | null;
   /** Reading stopped early (what was read before is analysed), or the analysis failed. */
   readonly error: CaptureRowError | null;
@@ -187,6 +190,10 @@ export interface ScanTotals {
   readonly connections: number;
   readonly incidents: number;
   readonly incidentsByKind: KindCounts;
+  /** Connections at risk at the end of their capture, over all captures (and those that will fail). */
+  readonly atRisk: number;
+  readonly willFail: number;
+  readonly capturesWithAtRisk: number;
 }
 
 export interface ScanSummary {
