@@ -49,6 +49,10 @@ interface DestinationAcc {
   probesAnswered: number;
   probesFromClient: boolean;
   probesFromServer: boolean;
+  /** Connections kept warm by application pings (and no TCP probes), their kind and shortest interval. */
+  withApp: number;
+  appKind: string | null;
+  appInterval: number | null;
   /** Longest idle gap (≥ threshold) seen at all, probes or not: enough to tell whether keepalive runs. */
   maxGap: number;
   survived: { packetGap: number; idle: number; frame: number } | null;
@@ -291,7 +295,7 @@ export class Detector {
     if (!d) {
       d = {
         server: c.server, connections: 0, ttlCounts: new Map(), withProbes: 0, withoutProbes: 0, maxIdleWithoutProbes: 0,
-        probeIdle: null, probeInterval: null, probes: 0, probesAnswered: 0, probesFromClient: false, probesFromServer: false, maxGap: 0,
+        probeIdle: null, probeInterval: null, probes: 0, probesAnswered: 0, probesFromClient: false, probesFromServer: false, withApp: 0, appKind: null, appInterval: null, maxGap: 0,
         survived: null, survivedPacketGap: null, survivedIdle: null,
       };
       this.destinations.set(c.server, d);
@@ -318,6 +322,10 @@ export class Detector {
         if (s.keepaliveIdleSeconds !== null) d.probeIdle = d.probeIdle === null ? s.keepaliveIdleSeconds : Math.min(d.probeIdle, s.keepaliveIdleSeconds);
         if (s.keepaliveIntervalSeconds !== null) d.probeInterval = d.probeInterval === null ? s.keepaliveIntervalSeconds : Math.min(d.probeInterval, s.keepaliveIntervalSeconds);
       }
+    } else if (c.appKeepalive) {
+      d.withApp++;
+      const a = c.appKeepalive;
+      if (d.appInterval === null || a.intervalSeconds < d.appInterval) { d.appInterval = a.intervalSeconds; d.appKind = a.kind; }
     } else {
       d.withoutProbes++;
       d.maxIdleWithoutProbes = Math.max(d.maxIdleWithoutProbes, c.maxIdleSeconds);
@@ -460,10 +468,16 @@ function keepaliveVerdict(d: DestinationAcc, incidents: readonly Incident[], b: 
   } else if (d.withProbes > 0 && d.probeIdle !== null && limit !== null && d.probeIdle >= limit) {
     verdict = 'too-slow';
     head = `too slow: probes start after ${fmtSeconds(d.probeIdle)} idle, not before ${limitText}`;
+  } else if (d.withProbes === 0 && d.withApp > 0 && d.appInterval !== null && limit !== null && d.appInterval >= limit) {
+    verdict = 'too-slow';
+    head = `too slow: application pings (${d.appKind}) every ${fmtSeconds(d.appInterval)}, not before ${limitText}`;
   } else if (d.withProbes > 0) {
     verdict = 'on';
     const every = d.probeInterval ?? d.probeIdle;
     head = `on (${every !== null ? `every ${fmtSeconds(every)} ` : ''}after ${d.probeIdle !== null ? fmtSeconds(d.probeIdle) : '?'} idle${limit !== null ? `, before ${limitText}` : ''})`;
+  } else if (d.withApp > 0 && d.appInterval !== null) {
+    verdict = 'app-level';
+    head = `app-level (${d.appKind} every ${fmtSeconds(d.appInterval)} on ${d.withApp} connection${d.withApp === 1 ? '' : 's'}${limit !== null ? `, before ${limitText}` : ''})`;
   } else if (d.maxGap >= threshold && d.withoutProbes > 0) {
     verdict = 'off';
     head = 'off';
@@ -484,6 +498,7 @@ function keepaliveVerdict(d: DestinationAcc, incidents: readonly Incident[], b: 
     probesFrom,
     probes: d.probes,
     probesAnswered: d.probesAnswered,
+    appLevel: d.withApp > 0 && d.appInterval !== null ? { kind: d.appKind!, intervalSeconds: round6(d.appInterval), connections: d.withApp } : null,
     text: verdict === 'off' ? `off: ${parts.join('; ')}` : [head, ...parts].join('; '),
   };
 }

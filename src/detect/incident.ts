@@ -163,16 +163,23 @@ export interface KeepaliveVerdict {
   readonly probeIdleSeconds: number | null;
   readonly probeIntervalSeconds: number | null;
   /**
-   * One word: 'off' (idle gaps, no probes), 'on' (probes early enough), 'too-slow' (probes start
+   * One word: 'off' (idle gaps, no probes), 'on' (probes early enough), 'app-level' (kept warm by
+   * application pings, no TCP probes), 'too-slow' (probes or pings start
    * later than the measured or stated idle timeout, or a probe met an RST), 'unknown' (no idle gap
    * long enough to tell).
    */
-  readonly verdict: 'off' | 'on' | 'too-slow' | 'unknown';
+  readonly verdict: 'off' | 'on' | 'app-level' | 'too-slow' | 'unknown';
   /** Which sides sent probes. */
   readonly probesFrom: readonly ('client' | 'server')[];
   /** Probes seen and keepalive ACKs answering them, over the destination's connections. */
   readonly probes: number;
   readonly probesAnswered: number;
+  /**
+   * Application-level keepalive on connections without TCP probes: small request/response pings
+   * at a steady interval (Redis PING, MySQL COM_PING, HTTP/2 PING, SELECT 1, or unrecognised) —
+   * the kind and the shortest interval seen. Null when none.
+   */
+  readonly appLevel: { readonly kind: string; readonly intervalSeconds: number; readonly connections: number } | null;
   readonly text: string;
 }
 

@@ -224,3 +224,56 @@ describe('retry safety', () => {
     expect(dropped!.retry).toMatchObject({ requestAcked: false, method: 'POST', safe: true });
   });
 });
+
+describe('application-level keepalive', () => {
+  const REDIS_PING = '*1\r\n$4\r\nPING\r\n';
+  const H2_PING = Uint8Array.of(0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8);
+  const H2_PING_ACK = Uint8Array.of(0, 0, 8, 6, 1, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8);
+
+  it('Redis PING every 30 s keeps a connection warm: verdict app-level, not off', async () => {
+    const cap = new CaptureScript({ start: START });
+    const c = cap.tcp({ client: '10.0.0.1:50000', server: '10.9.9.9:6379', serverTtl: 61 });
+    c.handshake();
+    for (let n = 0; n < 5; n++) {
+      cap.idle(30);
+      c.clientSends(REDIS_PING);
+      c.serverSends('+PONG\r\n');
+    }
+    const r = await analyzeBytes(cap.toPcap());
+    expect(r.incidents).toEqual([]);
+    const k = r.destinations[0]!.keepalive;
+    expect(k.verdict).toBe('app-level');
+    expect(k.appLevel).toMatchObject({ kind: 'Redis PING', connections: 1 });
+    expect(k.appLevel!.intervalSeconds).toBeCloseTo(30, 1);
+    expect(k.text).toMatch(/^app-level \(Redis PING every 30\.0 s on 1 connection\)/);
+  });
+
+  it('HTTP/2 PING frames are recognised; pings slower than the stated timeout are too slow', async () => {
+    const cap = new CaptureScript({ start: START });
+    const c = cap.tcp({ client: '10.0.0.1:50001', server: '10.9.9.9:8443', serverTtl: 61 });
+    c.handshake();
+    for (let n = 0; n < 4; n++) {
+      cap.idle(400);
+      c.clientSends(H2_PING);
+      c.serverSends(H2_PING_ACK);
+    }
+    const r = await analyzeBytes(cap.toPcap(), { lbTimeouts: { any: 350, byServer: new Map() } });
+    const k = r.destinations[0]!.keepalive;
+    expect(k.appLevel).toMatchObject({ kind: 'HTTP/2 PING' });
+    expect(k.verdict).toBe('too-slow');
+    expect(k.text).toMatch(/^too slow: application pings \(HTTP\/2 PING\) every 400 s, not before the stated load-balancer timeout 350 s/);
+  });
+
+  it('ordinary requests at irregular times are not pings', async () => {
+    const cap = new CaptureScript({ start: START });
+    const c = cap.tcp({ client: '10.0.0.1:50002', server: '10.9.9.9:80', serverTtl: 61 });
+    c.handshake();
+    for (const wait of [12, 40, 15, 90]) {
+      cap.idle(wait);
+      c.clientSends(GET('/x', `r${wait}`));
+      c.serverSends(OK);
+    }
+    const r = await analyzeBytes(cap.toPcap());
+    expect(r.destinations[0]!.keepalive).toMatchObject({ verdict: 'off', appLevel: null });
+  });
+});

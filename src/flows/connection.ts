@@ -1,3 +1,4 @@
+import type { AppKeepalive } from './app-ping.js';
 import type { SegmentTrace } from './trace.js';
 
 /**
@@ -247,6 +248,12 @@ export interface Connection {
    * no probe was answered.
    */
   readonly longestAnsweredProbeGap: { readonly seconds: number; readonly probeFrame: number; readonly ackFrame: number } | null;
+  /**
+   * Application-level keepalive: the longest steady run of small request/response exchanges after
+   * quiet (Redis PING, MySQL COM_PING, HTTP/2 PING, SELECT 1, or an unrecognised small exchange) —
+   * traffic that keeps middlebox state warm without being the application's work. Null when none.
+   */
+  readonly appKeepalive: AppKeepalive | null;
   /** Every idle gap ≥ the idle threshold, in time order. */
   readonly idleGaps: readonly IdleGap[];
   /** HTTP requests/responses and TLS records recognised (bounded: see `appMessagesDropped`). */

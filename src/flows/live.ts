@@ -1,5 +1,6 @@
 import { TcpFlag, type DecodedPacket } from '../decode/index.js';
 import { AppSniffer } from './app/sniffer.js';
+import { PING_MAX_BYTES, PING_MIN_QUIET_MICROS, PingTracker, pingKindCode } from './app-ping.js';
 import type { BufferAccount } from './buffered.js';
 import type {
   AfterFin, Anomaly, AppMessage, CloseEvent, ConnState, Connection, EndReason, GapAftermath, IdleGap, RoleSource, RstContext,
@@ -89,6 +90,7 @@ export class LiveConnection {
   private anomalies: Anomaly[] | null = null;
   private anomalyCounts: Record<string, number> | null = null;
   private sniffer: AppSniffer | null = null;
+  private pings: PingTracker | null = null;
   /** The sniffer's sink, made once with the sniffer (not a new closure for every segment). */
   private appSink: ((m: AppMessage) => void) | null = null;
 
@@ -304,6 +306,7 @@ export class LiveConnection {
     }
 
     // 6. idle gaps and their aftermath
+    const quietBefore = micros - this.lastRealMicros;
     if (probe || probeAck) {
       if (probeAck) {
         this.quietProbeAcks++;
@@ -343,6 +346,13 @@ export class LiveConnection {
         this.appSink = (m) => this.addApp(m);
       }
       this.sniffer.onPayload(fromClient, p.data, p.payloadStart, len, frame, micros, this.appSink!);
+      // App-level keepalive (pings): the tracker exists from a connection's first small request after quiet.
+      if (fromClient) {
+        if (this.pings === null && dataLen <= PING_MAX_BYTES && quietBefore >= PING_MIN_QUIET_MICROS) this.pings = new PingTracker();
+        this.pings?.onClientData(frame, micros, dataLen, quietBefore, dataLen <= PING_MAX_BYTES ? pingKindCode(p.data, p.payloadStart, len) : 0);
+      } else {
+        this.pings?.onServerData(dataLen);
+      }
     }
 
     this.lastMicros = micros;
@@ -596,6 +606,7 @@ export class LiveConnection {
       maxIdleAfterFrame: this.maxGapAfterFrame,
       longestSurvivedIdle: this.longestSurvived,
       longestAnsweredProbeGap: this.longestProbeGap,
+      appKeepalive: this.pings?.result() ?? null,
       idleGaps: this.gaps ?? [],
       app: this.app ?? [],
       appMessagesDropped: this.appDropped,

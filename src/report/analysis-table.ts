@@ -164,6 +164,7 @@ function keepaliveShort(d: Destination): string {
   const k = d.keepalive;
   const parts: string[] = [];
   if (k.verdict === 'too-slow') parts.push('TOO SLOW');
+  if (k.appLevel) parts.push(`app ${k.appLevel.kind} every ${fmtDuration(k.appLevel.intervalSeconds)}`);
   if (k.connectionsWithoutProbes) parts.push(`off on ${k.connectionsWithoutProbes}, idle ≤ ${fmtDuration(k.maxIdleWithoutProbesSeconds)}`);
   if (k.connectionsWithProbes) parts.push(`on ${k.connectionsWithProbes}${k.probeIdleSeconds !== null ? ` after ${fmtDuration(k.probeIdleSeconds)}` : ''}`);
   return parts.join('; ') || '-';
