@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeBytes } from '../../test/support/analyze.js';
+import { computeRemedies } from '../report/remedies/index.js';
 import { CaptureScript, type TcpConversation } from '../writer/index.js';
 
 const START = '2024-05-01T10:00:00Z';
@@ -204,6 +205,21 @@ describe('connections at risk at the end of the capture', () => {
     const r = await analyzeBytes(cap.toPcap(), { lbTimeouts: { any: 240, byServer: new Map() } });
     expect(r.atRisk.map((a) => [a.client, a.level, a.basis, a.timeoutSeconds])).toEqual([['10.0.0.1:42000', 'will-fail', 'lb-timeout', 240]]);
     expect(r.atRisk[0]!.keepalive).toBe('no keepalive probes seen');
+  });
+
+  it('before the first 503: a destination with connections at risk under a stated timeout gets a remedy', async () => {
+    const cap = new CaptureScript({ start: START });
+    pooled(cap, '10.0.0.1:44000');
+    cap.idle(400);
+    pooled(cap, '10.0.0.1:44001', '10.8.8.8:80'); // other traffic: the capture goes on 400 s later
+    const r = await analyzeBytes(cap.toPcap(), { lbTimeouts: { any: 350, byServer: new Map() } });
+    expect(r.incidents).toEqual([]);
+    expect(r.atRisk).toHaveLength(1);
+    const [rem] = computeRemedies(r).filter((x) => x.destination === '10.9.9.9:80');
+    expect(rem).toMatchObject({ destination: '10.9.9.9:80', incidents: 0, problems: ['idle-at-risk'] });
+    expect(rem!.keepalive!.idleSeconds).toBeLessThan(350);
+    expect(rem!.headline).toMatch(/1 connection is idle past the 350 s load-balancer timeout and will fail on next use/);
+    expect(rem!.snippets.map((x) => x.title)).toContain('Istio DestinationRule (client sidecar → destination)');
   });
 });
 

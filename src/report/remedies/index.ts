@@ -21,12 +21,45 @@ export { SOCKET_OPTIONS } from './istio.js';
 export function computeRemedies(result: ReportInput): Remedy[] {
   const out: Remedy[] = [];
   for (const d of result.destinations) {
-    if (d.incidents === 0) continue;
+    if (d.incidents === 0) {
+      // Before the first 503: connections idle past a timeout the user stated will fail on next use.
+      const stated = result.options.lbTimeout ? result.options.lbTimeout.byServer[d.server] ?? result.options.lbTimeout.seconds : null;
+      const risky = (result.atRisk ?? []).filter((a) => a.server === d.server);
+      if (risky.length && stated !== null && stated !== undefined) out.push(remedyForRisk(d, stated, risky.length));
+      continue;
+    }
     const incidents = result.incidents.filter((i) => i.server === d.server);
     if (incidents.length === 0) continue;
     out.push(remedyFor(d, incidents));
   }
   return out;
+}
+
+/** Keepalive and idle timeout below a stated load-balancer timeout, for a destination with connections at risk and no incident yet. */
+function remedyForRisk(d: Destination, stated: number, risky: number): Remedy {
+  const [ip, port] = hostPort(d.server);
+  const target: MeshTarget = { host: null, inMesh: false, ip, port, protocol: 'data', destination: d.server };
+  const m: Measurement = { failedSeconds: stated, failedFrame: null, survivedSeconds: null, survivedFrame: null, survivedIgnored: null, measure: 'packet-gap' };
+  const k = chooseKeepalive(m);
+  const h = chooseIdleTimeout(m);
+  const why = [`${cap(k.text)} (the stated load-balancer timeout, --lb-timeout ${stated} s).`, `${cap(h.text)}.`];
+  const snippets: RemedySnippet[] = [];
+  const dr = destinationRule(target, { keepalive: k.settings, idleTimeoutSeconds: h.seconds, why: why.map((r) => r.replace(/\.$/, '')) });
+  snippets.push(...appSnippets({ target: d.server, keepalive: k.settings, idleTimeoutSeconds: h.seconds, http: false }));
+  if (dr) snippets.push(serviceEntry(target), dr);
+  if (k.settings) snippets.push(gatewayKeepalive(target, k.settings));
+  const headline: string[] = [`${risky} connection${risky === 1 ? ' is' : 's are'} idle past the ${stated} s load-balancer timeout and will fail on next use`];
+  if (k.settings) headline.push(`TCP keepalive time ${k.settings.idleSeconds} s, interval ${k.settings.intervalSeconds} s, ${k.settings.probes} probes`);
+  if (h.seconds !== null) headline.push(`close connections idle over ${h.seconds} s`);
+  return {
+    destination: d.server, host: null, hostSource: null, inMesh: false, port, protocol: 'data',
+    incidents: 0, incidentsByKind: {}, problems: ['idle-at-risk'],
+    headline: `${d.server}: ${headline.join('; ')}.`,
+    keepalive: k.settings, idleTimeoutSeconds: h.seconds, serverKeepAliveSeconds: null, primaryLayer: 'application',
+    rationale: [...why, `Keepalive on this destination: ${d.keepalive.text}. With only SO_KEEPALIVE set, Linux and Envoy wait 7200 s before the first probe.`],
+    notes: ['No request has failed in this capture yet: the numbers come from the timeout you stated, not from a measurement.'],
+    snippets,
+  };
 }
 
 function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy {

@@ -9,7 +9,9 @@ export type RemedyProblem =
   /** The server closed the idle connection first and the client reused it anyway (reuse-after-fin). */
   | 'server-closed-first'
   /** The server reset requests in flight, not after idle (reset-in-flight): not a keepalive problem. */
-  | 'server-reset';
+  | 'server-reset'
+  /** No incident yet, but connections are idle past a known timeout at the end of the capture (at-risk). */
+  | 'idle-at-risk';
 
 export type RemedyLayer = 'application' | 'client-sidecar' | 'server-side';
 
