@@ -63,7 +63,7 @@ export async function analyzeCaptures(captures: readonly NamedCapture[], options
       if (first === null || x.firstMicros < first) first = x.firstMicros;
       if (last === null || x.lastMicros > last) last = x.lastMicros;
     }
-    return { name: c.vantage, file: c.file, connections: traced[k]!, firstMicros: first, lastMicros: last };
+    return { name: c.vantage, file: c.file, connections: traced[k]!, firstMicros: first, lastMicros: last, kernelDrops: results[k]!.capture.kernelDrops ?? null };
   });
   const alignment = alignCaptures(inputs, results.map((r) => r.incidents));
 

@@ -45,6 +45,8 @@ export interface CaptureDescription {
   first: string | null;
   last: string | null;
   durationSeconds: number | null;
+  /** Packets the capturing system dropped (pcapng Interface Statistics Blocks); absent when the capture does not record it. */
+  kernelDrops?: number;
   /** Reading stopped here; everything before it is analysed. */
   error: { code: string; message: string; offset: number; frame: number } | null;
 }
@@ -202,6 +204,7 @@ function describeCapture(run: FlowRunSummary, first: number, last: number): Capt
     first: have ? isoWithPrecision(first, 0, 6) : null,
     last: have ? isoWithPrecision(last, 0, 6) : null,
     durationSeconds: have ? (last - first) / 1e6 : null,
+    ...(c.kernelDrops !== null ? { kernelDrops: c.kernelDrops } : {}),
     error: c.error ? c.error.toJSON() : null,
   };
 }
@@ -212,6 +215,8 @@ function warnings(run: FlowRunSummary, headsCut: number): string[] {
     const e = run.capture.error;
     w.push(`the capture could not be read to the end: ${e.detail} (byte offset ${e.offset}, frame ${e.frame}); the ${run.packets} packets before it are analysed`);
   }
+  const drops = run.capture.kernelDrops;
+  if (drops) w.push(`the capturing system dropped ${drops} packet${drops === 1 ? '' : 's'} (pcapng interface statistics): evidence may be missing from this capture`);
   if (run.table.evicted > 0) w.push(`${run.table.evicted} connections were evicted because more than the maximum were open at once (--max-connections); their later packets start new, partial connections`);
   if (run.timeReversals > 0) w.push(`${run.timeReversals} packets are earlier than the packet before them; idle gaps around them may be off`);
   if (run.damagedTcp > 0) w.push(`${run.damagedTcp} TCP packets had damaged or truncated headers and were skipped`);

@@ -26,6 +26,8 @@ export interface CaptureParser {
   readonly precision: number;
   /** Bytes of non-packet blocks or records skipped and why (e.g. pcapng custom/stat blocks). */
   readonly skipped: ReadonlyMap<string, number>;
+  /** pcapng only: packets the capturing system dropped (Interface Statistics Blocks), null when not recorded. */
+  readonly kernelDrops?: number | null;
 }
 
 /** Upper bound on one record's captured length, as Wireshark's (WTAP_MAX_PACKET_SIZE_STANDARD). */

@@ -74,7 +74,7 @@ const PB = { IFACE: 8, DROPS: 10 } as const;
 const SPB = { ORIGLEN: 8, DATA: 12 } as const;
 
 /** Option codes we act on. */
-const OPT = { END: 0, IF_TSRESOL: 9, IF_TSOFFSET: 14, IF_TSOFFSET_NS: 19 } as const;
+const OPT = { END: 0, IF_TSRESOL: 9, IF_TSOFFSET: 14, IF_TSOFFSET_NS: 19, ISB_IFDROP: 5 } as const;
 
 /** How an interface's timestamp units become µs + ns; MICROS and NANOS are the fast paths. */
 const Res = { MICROS: 0, NANOS: 1, POW10: 2, POW2: 3 } as const;
@@ -120,6 +120,8 @@ export class PcapngParser implements CaptureParser {
   private readonly interfaces: Interface[] = [];
   private readonly seenLinkTypes: number[] = [];
   private readonly skippedBytes = new Map<string, number>();
+  /** `section:interface` → the latest isb_ifdrop (the counter is cumulative). */
+  private readonly dropsByInterface = new Map<string, number>();
   /** Byte order of the current section. */
   private le = true;
   /** Section headers read so far; 0 means the stream has not yet proven to be pcapng. */
@@ -158,6 +160,17 @@ export class PcapngParser implements CaptureParser {
   /** The finest interface resolution seen; 6 (the pcapng default, µs) before any interface. */
   get precision(): number {
     return this.finestPrecision < 0 ? 6 : this.finestPrecision;
+  }
+
+  /**
+   * Packets the capturing system dropped, from the Interface Statistics Blocks' isb_ifdrop: the
+   * last (cumulative) value of each interface, summed; null when no ISB carried one.
+   */
+  get kernelDrops(): number | null {
+    if (this.dropsByInterface.size === 0) return null;
+    let n = 0;
+    for (const v of this.dropsByInterface.values()) n += v;
+    return n;
   }
 
   get skipped(): ReadonlyMap<string, number> {
@@ -335,10 +348,27 @@ export class PcapngParser implements CaptureParser {
       case BT.PB: return this.timedPacket(buf, pos, len, type);
       case BT.SPB: return this.simplePacket(buf, pos, len);
       default: {
+        if (type === BT.ISB) this.interfaceStatistics(buf, pos, len);
         const name = skippedName(type);
         this.skippedBytes.set(name, (this.skippedBytes.get(name) ?? 0) + len);
         return true;
       }
+    }
+  }
+
+  /** Reads isb_ifdrop from an Interface Statistics Block (id, 64-bit time, then options); a malformed option is ignored, as Wireshark does. */
+  private interfaceStatistics(buf: Uint8Array, pos: number, len: number): void {
+    const end = pos + len - 4;
+    const ifid = u32(buf, pos + 8, this.le);
+    for (let p = pos + 20; p + 4 <= end;) {
+      const code = u16(buf, p, this.le);
+      const olen = u16(buf, p + 2, this.le);
+      if (code === OPT.END || p + 4 + ((olen + 3) & ~3) > end) return;
+      if (code === OPT.ISB_IFDROP && olen === 8) {
+        const a = u32(buf, p + 4, this.le), b = u32(buf, p + 8, this.le);
+        this.dropsByInterface.set(`${this.sections}:${ifid}`, this.le ? b * TWO_32 + a : a * TWO_32 + b);
+      }
+      p += 4 + ((olen + 3) & ~3);
     }
   }
 

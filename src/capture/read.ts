@@ -37,6 +37,8 @@ export interface CaptureSummary {
   rawBytes: number;
   /** Non-packet blocks skipped, by kind (pcapng statistics, custom blocks, …). */
   skipped: Record<string, number>;
+  /** Packets the capturing system dropped, from pcapng Interface Statistics Blocks (null: not recorded, e.g. classic pcap). */
+  kernelDrops: number | null;
   /** The first error; reading stopped there. */
   error: CaptureError | null;
 }
@@ -50,7 +52,7 @@ export interface CaptureSummary {
 export async function readCapture(file: string, sink: RecordSink, options: ReadOptions = {}): Promise<CaptureSummary> {
   const summary: CaptureSummary = {
     file, format: null, gzip: false, packets: 0, linkTypes: [], precision: 6,
-    bytes: 0, rawBytes: 0, skipped: {}, error: null,
+    bytes: 0, rawBytes: 0, skipped: {}, kernelDrops: null, error: null,
   };
   const source = file === '-'
     ? (options.stdin ?? process.stdin)
@@ -118,6 +120,7 @@ export async function readCapture(file: string, sink: RecordSink, options: ReadO
     summary.linkTypes = [...p.linkTypes];
     summary.precision = p.precision;
     summary.skipped = Object.fromEntries(p.skipped);
+    summary.kernelDrops = p.kernelDrops ?? null;
     summary.error = p.error ?? summary.error;
   }
   return summary;

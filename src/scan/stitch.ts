@@ -150,7 +150,7 @@ export function stitchedSource(paths: readonly string[], log: StitchLog): Captur
   return async (sink, options: ReadOptions): Promise<CaptureSummary> => {
     const all: CaptureSummary = {
       file: paths[0] ?? '', format: null, gzip: false, packets: 0, linkTypes: [], precision: 6,
-      bytes: 0, rawBytes: 0, skipped: {}, error: null,
+      bytes: 0, rawBytes: 0, skipped: {}, kernelDrops: null, error: null,
     };
     let offset = 0;
     let rawBefore = 0;
@@ -183,6 +183,7 @@ export function stitchedSource(paths: readonly string[], log: StitchLog): Captur
       offset += s.packets;
       rawBefore += s.rawBytes;
       all.format = all.format ?? s.format;
+      if (s.kernelDrops !== null) all.kernelDrops = (all.kernelDrops ?? 0) + s.kernelDrops;
       all.gzip = all.gzip || s.gzip;
       all.packets += s.packets;
       for (const l of s.linkTypes) if (!all.linkTypes.includes(l)) all.linkTypes.push(l);

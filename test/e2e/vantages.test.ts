@@ -75,6 +75,25 @@ describe.skipIf(!have('rst-after-idle'))('several captures of one lab run', () =
     );
   });
 
+  it('captures and logs of the same name reinforce each other; a contradiction is reported and lowers the confidence', async () => {
+    const d = join(CAPTURES, 'rst-after-idle');
+    const withLogs = await analyzeCaptures(
+      [{ vantage: 'client', file: join(d, 'client-any.pcap') }, { vantage: 'lb', file: join(d, 'lb-any.pcap') }, { vantage: 'server', file: join(d, 'server.pcap') }],
+      { logs: [{ hop: 'client', file: join(d, 'client.log') }, { hop: 'server', file: join(d, 'server.log') }] },
+    );
+    const v = withLogs.incidents[0]!.vantageVerdict;
+    expect(v.reason).toMatch(/; the logs of client and server agree \(confidence high, three vantage points\)$/);
+    expect(withLogs.incidents[0]!.verdict.culprit).toBe('middlebox');
+    // The client's log given as the server's: the server's capture has no request, "its" log has it.
+    const crossed = await analyzeCaptures(
+      [{ vantage: 'client', file: join(d, 'client-any.pcap') }, { vantage: 'server', file: join(d, 'server.pcap') }],
+      { logs: [{ hop: 'server', file: join(d, 'client.log') }] },
+    );
+    const x = crossed.incidents[0]!.vantageVerdict;
+    expect(x.confidence).toBe('low');
+    expect(x.caveats).toContain("contradiction: server's log has the request but its capture does not show it");
+  });
+
   it.skipIf(!have('blackhole'))('blackhole: the retransmitted request entered the LB and never left it (a silent drop)', async () => {
     const r = await threeVantages('blackhole');
     expect(r.incidents.map((i) => i.kind)).toEqual(['stale-reuse-timeout']);

@@ -101,7 +101,7 @@ export function alignCaptures<T extends Incident>(inputs: readonly VantageInput[
     const req = own ? requestKey(incident, own, v === 0 ? NO_DELTA : toAnchor[v - 1]!.get(incident.connection)?.delta ?? null, clocks[v]!) : null;
     const evidence = inputs.map((input, w): VantageEvidence => {
       const clock = clocks[w]!;
-      if (!req) return vantageEvidence(input.name, input.file, false, seenAt.get(w) ?? null, []);
+      if (!req) return vantageEvidence(input.name, input.file, false, input.kernelDrops, seenAt.get(w) ?? null, []);
       const legs: VantageLeg[] = [];
       if (key === null) {
         // Not in the anchor: only its own capture can speak.
@@ -117,7 +117,7 @@ export function alignCaptures<T extends Incident>(inputs: readonly VantageInput[
       } else {
         for (const p of legsAt[w - 1]!.get(key) ?? []) legs.push(legEvidence(p.other, w === v && p.other.id === incident.connection ? 'itself' : p.method, p.confidence, p.delta, req, clock));
       }
-      return vantageEvidence(input.name, input.file, covers(input.firstMicros, input.lastMicros, req.commonMicros, clock), seenAt.get(w) ?? null, legs);
+      return vantageEvidence(input.name, input.file, covers(input.firstMicros, input.lastMicros, req.commonMicros, clock), input.kernelDrops, seenAt.get(w) ?? null, legs);
     });
     return { incident, vantageIndex: v, evidence };
   });

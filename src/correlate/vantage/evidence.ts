@@ -81,7 +81,7 @@ export function covers(first: number | null, last: number | null, commonMicros: 
 }
 
 /** One vantage point's evidence from its legs, with a sentence. */
-export function vantageEvidence(vantage: string, file: string, covered: boolean, incident: string | null, legs: readonly VantageLeg[]): VantageEvidence {
+export function vantageEvidence(vantage: string, file: string, covered: boolean, kernelDrops: number | null, incident: string | null, legs: readonly VantageLeg[]): VantageEvidence {
   const requestLeg = legs.find((l) => l.request);
   const rstLeg = legs.find((l) => l.rst);
   const parts: string[] = [];
@@ -95,7 +95,8 @@ export function vantageEvidence(vantage: string, file: string, covered: boolean,
     if (!covered) parts.push('the capture was not running at the time of the request');
     const gaps = legs.reduce((n, l) => n + l.segmentsNotCaptured, 0);
     if (gaps) parts.push(`${gaps} segment${gaps === 1 ? '' : 's'} missing from this capture`);
+    if (kernelDrops) parts.push(`the capture dropped ${kernelDrops} packet${kernelDrops === 1 ? '' : 's'}`);
     if (legs.length > 1) parts.push(`${legs.length} legs (before and after NAT)`);
   }
-  return { vantage, file, covered, incident, legs, requestSeen: Boolean(requestLeg), rstSeen: Boolean(rstLeg), text: parts.join('; ') };
+  return { vantage, file, covered, kernelDrops, incident, legs, requestSeen: Boolean(requestLeg), rstSeen: Boolean(rstLeg), text: parts.join('; ') };
 }

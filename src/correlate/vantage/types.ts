@@ -29,6 +29,8 @@ export interface VantageInput {
   /** First and last packet time of the capture (µs; null when it had no TCP). */
   readonly firstMicros: number | null;
   readonly lastMicros: number | null;
+  /** Packets its capturing system dropped (pcapng statistics; null: not recorded). */
+  readonly kernelDrops: number | null;
 }
 
 export type MatchMethod =
@@ -142,6 +144,8 @@ export interface VantageEvidence {
   readonly file: string;
   /** Whether the capture was running when the request was sent (on the common clock). */
   readonly covered: boolean;
+  /** Packets this capture's system dropped (pcapng statistics; null: not recorded): any absence here may be one of them. */
+  readonly kernelDrops: number | null;
   /** This vantage point's own incident on the connection, when it detected one. */
   readonly incident: string | null;
   readonly legs: readonly VantageLeg[];

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCaptures } from '../../analysis/analyze-many.js';
-import { CaptureScript, renderCapture, type ScriptFrame } from '../../writer/index.js';
+import { analyzeCapture } from '../../analysis/analyze.js';
+import { CaptureScript, PcapngWriter, renderCapture, type ScriptFrame } from '../../writer/index.js';
 
 /**
  * The alignment on captures written by the capture writer: one story (a pooled connection, an idle
@@ -140,6 +141,60 @@ describe('aligning two captures of one path (capture writer)', () => {
     expect(r.incidents[0]!.vantages[1]!.legs[0]!.segmentsNotCaptured).toBeGreaterThan(0);
     expect(v).toMatchObject({ locus: 'between', confidence: 'medium' });
     expect(v.caveats.join(' ')).toMatch(/gateway's capture missed 1 segment/);
+  });
+
+  it('a pcapng capture whose interface statistics record kernel drops: reported, and its silence is only medium evidence', async () => {
+    const gwScript = story({ server: BACKEND, behindLb: true });
+    const stats = new PcapngWriter();
+    stats.section();
+    const ifid = stats.interface({ linkType: 1 });
+    stats.interfaceStatistics(ifid, { tsMicros: gwScript.frames[gwScript.frames.length - 1]!.tsMicros, received: 40n, dropped: 1n });
+    stats.interfaceStatistics(ifid, { tsMicros: gwScript.frames[gwScript.frames.length - 1]!.tsMicros + 1, received: 41n, dropped: 3n });
+    const pcapng = renderCapture(gwScript.frames, { format: 'pcapng', linkType: 1 });
+    const tail = stats.toBytes();
+    const file = join(dir, `v${++files}.pcapng`);
+    writeFileSync(file, Buffer.concat([pcapng, tail]));
+    const alone = await analyzeCapture(file);
+    // Cumulative counters: the last ISB of the interface counts.
+    expect(alone.capture.kernelDrops).toBe(3);
+    expect(alone.warnings.join('\n')).toMatch(/the capturing system dropped 3 packets/);
+    const r = await analyzeCaptures([{ vantage: 'podA', file: podA() }, { vantage: 'gateway', file }]);
+    expect(r.captures[1]!.kernelDrops).toBe(3);
+    expect(r.captures[0]!.kernelDrops).toBeUndefined();
+    const v = r.incidents[0]!.vantageVerdict;
+    expect(r.incidents[0]!.vantages[1]!.kernelDrops).toBe(3);
+    expect(v).toMatchObject({ locus: 'between', confidence: 'medium' });
+    expect(v.caveats.join(' ')).toMatch(/gateway's capture dropped 3 packets \(pcapng interface statistics\)/);
+  });
+
+  it('the server answered but the answer never came back: placed on the return path', async () => {
+    const lostAnswer = (atServer: boolean): string => {
+      const cap = new CaptureScript({ start: '2024-03-01T10:00:00Z', seed: 9 });
+      const c = cap.tcp({ client: CLIENT, server: atServer ? BACKEND : VIP, clientIsn: 5_000, serverIsn: 9_000_000, serverTtl: atServer ? 64 : 63 });
+      c.handshake();
+      c.clientSends(GET(1));
+      c.serverSends(OK);
+      cap.idle(30);
+      const seq = c.nextSeq('client');
+      c.clientSends(GET(2), { ack: false });
+      // The server's answer leaves its host and is lost before it reaches the client's.
+      c.serverSends(OK, { ack: false, captured: atServer });
+      for (let k = 0; k < 4; k++) {
+        cap.idle(0.2 * 2 ** k);
+        c.segment('client', { flags: 'AP', seq, ack: 9_000_001 + OK.length, payload: GET(2) });
+      }
+      return write(cap);
+    };
+    const r = await analyzeCaptures([{ vantage: 'podA', file: lostAnswer(false) }, { vantage: 'server', file: lostAnswer(true) }]);
+    expect(r.alignment.vantages[0]).toMatchObject({ matched: 1, matchedBy: { isn: 1 } });
+    const i = r.incidents[0]!;
+    expect(i.kind).toBe('stale-reuse-timeout');
+    expect(i.vantages[0]).toMatchObject({ requestSeen: true, rstSeen: false });
+    expect(i.vantages[0]!.legs[0]!.answer).toBeNull();
+    expect(i.vantages[1]).toMatchObject({ requestSeen: true, covered: true });
+    expect(i.vantages[1]!.legs[0]!.answer).toMatchObject({ kind: 'data', from: BACKEND });
+    expect(i.vantageVerdict).toMatchObject({ locus: 'return-path', after: 'server', before: 'podA', confidence: 'high' });
+    expect(i.vantageVerdict.reason).toMatch(/the server side answered \(frame \d+\), but the answer never reached podA: it was lost between server and podA/);
   });
 
   it('a capture that ran only before the request: its silence proves nothing (low, with the reason)', async () => {

@@ -49,6 +49,7 @@ export function decideVantageVerdict(incident: Incident, evidence: readonly Vant
     if (!e.covered) { caveats.push(`${e.vantage}'s capture was not running when the request was sent: its silence proves nothing`); return 'low'; }
     if (e.legs.length === 0) { caveats.push(`${e.vantage}'s capture does not hold this connection at all (another path, or a NAT flowdoc could not follow)`); return 'low'; }
     if (e.legs.some((l) => l.traceIncomplete)) { caveats.push(`${e.vantage}: the request falls among segments of a long connection that were not kept`); return 'low'; }
+    if (e.kernelDrops) { caveats.push(`${e.vantage}'s capture dropped ${e.kernelDrops} packet${e.kernelDrops === 1 ? '' : 's'} (pcapng interface statistics): ${what} may be among them`); return 'medium'; }
     const gaps = e.legs.reduce((n, l) => n + l.segmentsNotCaptured, 0);
     if (gaps > 0) { caveats.push(`${e.vantage}'s capture missed ${gaps} segment${gaps === 1 ? '' : 's'} of this connection (dropped by the capture?): ${what} may be among them`); return 'medium'; }
     return 'high';
