@@ -6,6 +6,7 @@ import { registerInfo } from './commands/info.js';
 import { registerLogs } from './commands/logs.js';
 import { registerMerge } from './commands/merge.js';
 import { registerScan, type ScanCommandDeps } from './commands/scan.js';
+import { registerSockets } from './commands/sockets.js';
 import { type Io, UsageError, processIo } from './io.js';
 
 /** Exit codes: 0 ok, 1 findings (for commands that promise that), 2 usage or input error. */
@@ -45,6 +46,7 @@ export async function main(argv: string[], io: Io = processIo(), deps: { scan?: 
   registerLogs(program, io, setExit);
   registerScan(program, io, setExit, deps.scan);
   registerMerge(program, io, setExit);
+  registerSockets(program, io, setExit);
 
   try {
     await program.parseAsync(argv);

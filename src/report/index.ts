@@ -65,3 +65,4 @@ export {
   type RemedyProblem,
   type RemedySnippet,
 } from './remedies/index.js';
+export { renderSockets, socketRemedies, SOCKETS_SCHEMA_VERSION, type SocketsRenderOptions } from './sockets.js';

@@ -310,7 +310,7 @@ function logsSection(r: ReportInput): Block[] {
   return b;
 }
 
-function remedySection(rem: Remedy): Block[] {
+export function remedySection(rem: Remedy): Block[] {
   const b: Block[] = [];
   b.push({ kind: 'heading', level: 3, text: rem.host ? `${rem.host} (${rem.destination})` : rem.destination, id: `remedy-${rem.destination.replace(/[^A-Za-z0-9]+/g, '-')}` });
   b.push({ kind: 'para', tone: 'good', content: rich(strong('Fix: '), rem.headline) });

@@ -160,19 +160,7 @@ function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy
     rationale.push(`The capture's client socket is the client sidecar's (${hop?.hop ?? 'a client-side hop'} logged the request with its UPSTREAM_LOCAL_ADDRESS): fix it in the DestinationRule — keepalive is per TCP hop, so the application's own settings do not reach this connection.`);
   }
 
-  const snippets: RemedySnippet[] = [];
-  if (keepalive || idleTimeout !== null) {
-    const dr = destinationRule(target, { keepalive, idleTimeoutSeconds: idleTimeout, why: why.map((r) => r.replace(/\.$/, '')) });
-    const sidecar: RemedySnippet[] = [];
-    if (dr) {
-      if (!target.inMesh) sidecar.push(serviceEntry(target));
-      sidecar.push(dr);
-    }
-    const app = appSnippets({ target: label, keepalive, idleTimeoutSeconds: idleTimeout, http: protocol === 'http' });
-    if (primaryLayer === 'client-sidecar') snippets.push(...sidecar, ...app);
-    else snippets.push(...app, ...sidecar);
-    if (keepalive) snippets.push(gatewayKeepalive(target, keepalive));
-  }
+  const snippets = snippetsFor(target, label, keepalive, idleTimeout, why, primaryLayer);
   if (!target.inMesh && snippets.some((s) => s.layer === 'client-sidecar')) {
     notes.push(`${label} is outside the mesh (${named ? 'not a *.svc name' : 'only an IP was seen'}): the DestinationRule applies to the ServiceEntry's host ${drHost(target)}.`);
   }
@@ -195,6 +183,71 @@ function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy
     rationale,
     notes,
     snippets,
+  };
+}
+
+/** The configuration at each layer for keepalive and idle-timeout numbers, the owning layer first. */
+function snippetsFor(target: MeshTarget, label: string, keepalive: KeepaliveSettings | null, idleTimeout: number | null, why: readonly string[], primaryLayer: RemedyLayer): RemedySnippet[] {
+  const snippets: RemedySnippet[] = [];
+  if (!keepalive && idleTimeout === null) return snippets;
+  const dr = destinationRule(target, { keepalive, idleTimeoutSeconds: idleTimeout, why: why.map((r) => r.replace(/\.$/, '')) });
+  const sidecar: RemedySnippet[] = [];
+  if (dr) {
+    if (!target.inMesh) sidecar.push(serviceEntry(target));
+    sidecar.push(dr);
+  }
+  const app = appSnippets({ target: label, keepalive, idleTimeoutSeconds: idleTimeout, http: target.protocol === 'http' });
+  if (primaryLayer === 'client-sidecar') snippets.push(...sidecar, ...app);
+  else snippets.push(...app, ...sidecar);
+  if (keepalive) snippets.push(gatewayKeepalive(target, keepalive));
+  return snippets;
+}
+
+/** What a remedy sized from a known timeout (not from failed requests) is about. */
+export interface TimeoutEvidence {
+  /** `ip:port` of the server side. */
+  readonly destination: string;
+  /** A service name (e.g. an Envoy cluster's), when the evidence has one. */
+  readonly host: string | null;
+  readonly hostSource: Remedy['hostSource'];
+  readonly protocol: 'http' | 'tls' | 'data';
+  /** The idle timeout to stay under, and where it comes from (one sentence, e.g. `the stated load-balancer timeout of 350 s`). */
+  readonly timeoutSeconds: number;
+  readonly timeoutSource: string;
+  /** Why a fix is needed (one sentence each), e.g. `3 connections have no keepalive timer`. */
+  readonly findings: readonly string[];
+  /** Whose socket the evidence shows: the application's, the client sidecar's, or the server's. */
+  readonly primaryLayer: RemedyLayer;
+  readonly notes?: readonly string[];
+}
+
+/**
+ * The fix for connections at risk against a timeout known beforehand — stated with --lb-timeout
+ * or a middlebox's documented default — rather than measured from failed requests: the same
+ * numbers (keepalive below the timeout, an idle timeout below it) and the same snippets as
+ * for an incident, with the timeout in the place of the shortest failed idle.
+ */
+export function remedyForTimeout(e: TimeoutEvidence): Remedy {
+  const [ip, port] = hostPort(e.destination);
+  const target: MeshTarget = { host: e.host, inMesh: e.host ? inMesh(e.host) : false, ip, port, protocol: e.protocol, destination: e.destination };
+  const label = e.host ? `${e.host} (${e.destination})` : e.destination;
+  const m: Measurement = { failedSeconds: e.timeoutSeconds, failedFrame: null, survivedSeconds: null, survivedFrame: null, survivedIgnored: null, measure: 'packet-gap' };
+  const k = chooseKeepalive(m);
+  const h = chooseIdleTimeout(m);
+  const sized = (t: string) => t.replace(/half the shortest idle that failed \(([^)]*)\), as the timer may be anywhere below that idle/, `half ${e.timeoutSource}`).replace(/after at most (\S+ s) idle/, 'after $1 idle');
+  const why = [`${cap(sized(k.text))}.`, ...(h.seconds !== null ? [`${e.protocol === 'http' ? 'HTTP' : 'TCP'} ${sized(h.text)}: connections idle longer are closed by the client instead of being reused after the path forgot them.`] : [])];
+  const headline: string[] = [];
+  if (k.settings) headline.push(`TCP keepalive time ${k.settings.idleSeconds} s, interval ${k.settings.intervalSeconds} s, ${k.settings.probes} probes`);
+  if (h.seconds !== null) headline.push(`close connections idle over ${h.seconds} s`);
+  const snippets = snippetsFor(target, label, k.settings, h.seconds, why, e.primaryLayer);
+  const notes = [...(e.notes ?? [])];
+  if (!target.inMesh && snippets.some((s) => s.layer === 'client-sidecar')) notes.push(`${label} is outside the mesh (${e.host ? 'not a *.svc name' : 'only an IP was seen'}): the DestinationRule applies to the ServiceEntry's host ${drHost(target)}.`);
+  return {
+    destination: e.destination, host: e.host, hostSource: e.hostSource, inMesh: target.inMesh, port, protocol: e.protocol,
+    incidents: 0, incidentsByKind: {}, problems: ['idle-drop'],
+    headline: `${label}: ${headline.join('; ') || 'no configuration fix applies'}.`,
+    keepalive: k.settings, idleTimeoutSeconds: h.seconds, serverKeepAliveSeconds: null, primaryLayer: e.primaryLayer,
+    rationale: [...e.findings, ...why], notes, snippets,
   };
 }
 
