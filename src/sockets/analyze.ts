@@ -14,7 +14,7 @@
  * and is below it otherwise, so it is a lower bound of the keepalive time.
  */
 import { fmtSeconds, KNOWN_IDLE_TIMEOUTS, type KnownTimeout } from '../detect/index.js';
-import type { SocketDump, SocketRow, SocketTimer } from './types.js';
+import type { Snapshot, SocketDump, SocketRow, SocketTimer } from './types.js';
 
 /** Share of the timeout past which an unprotected idle connection is at risk (the remedies' margin: they keep idles under half the timeout). */
 export const AT_RISK_SHARE = 0.5;
@@ -195,7 +195,20 @@ export function analyzeSockets(dumps: readonly SocketDump[], options: SocketsOpt
     const s = lb.byServer.get(dest) ?? lb.any;
     return s !== null && s !== undefined ? { seconds: s, basis: 'lb-timeout' } : { seconds: SHORTEST_KNOWN, basis: 'known-default' };
   };
-  const snaps = dumps.flatMap((d) => d.snapshots.map((s) => ({ file: d.file, s })));
+  // /proc/net/tcp and /proc/net/tcp6 dumped together (`cat /proc/net/tcp /proc/net/tcp6`, or two
+  // files) are two halves of one moment: a /proc dump with no date of its own joins the one before.
+  const snaps: { file: string; s: Snapshot }[] = [];
+  for (const d of dumps) {
+    for (const s of d.snapshots) {
+      const prev = snaps[snaps.length - 1];
+      if (prev && prev.s.source === 'proc-net-tcp' && s.source === 'proc-net-tcp' && s.dateText === null) {
+        prev.s = { ...prev.s, rows: [...prev.s.rows, ...s.rows] };
+        if (prev.file !== d.file) prev.file = `${prev.file} + ${d.file}`;
+        continue;
+      }
+      snaps.push({ file: d.file, s });
+    }
+  }
   const notes: string[] = [];
   // Per connection, its sightings across snapshots (key: both ends; a port reused by a new connection shows a new inode).
   const seen = new Map<string, { last: number; row: SocketRow; conn: SocketConnection }>();

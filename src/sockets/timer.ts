@@ -24,7 +24,8 @@ export function parseTimerText(text: string): { min: number; max: number } | nul
   const low = minutes * 60 + seconds + millis / 1000;
   // What ss left out: seconds past 10 min, milliseconds past 1 min or 10 s.
   const step = minutes > 9 ? 60 : minutes > 0 || seconds > 9 ? 1 : 0.001;
-  return { min: low, max: low + step };
+  const r6 = (x: number) => Math.round(x * 1e6) / 1e6;
+  return { min: r6(low), max: r6(low + step) };
 }
 
 /** `timer:(keepalive,119min,0)`'s inside, or null when it is not a timer. */
