@@ -1,0 +1,349 @@
+/**
+ * One HTTP/2 connection as both directions' frames tell it: header blocks (HEADERS + CONTINUATION,
+ * PUSH_PROMISE) decoded with each direction's HPACK table, SETTINGS applied to the other side's
+ * limits, and the events flowdoc reports — requests and responses per stream, PING / PING ACK,
+ * GOAWAY, RST_STREAM — handed to `onEvent`. Hostile or broken input is counted through
+ * `onAnomaly`, never thrown; memory is bounded per connection (two frame readers, two header
+ * block buffers of at most MAX_HEADER_BLOCK, two HPACK tables of at most MAX_TABLE_SIZE).
+ */
+import { DEFAULT_MAX_FRAME_SIZE, Flag, FrameReader, FrameType, type RawFrame } from './frames.js';
+import { HpackDecoder } from './hpack.js';
+
+/** A header block (HEADERS + CONTINUATIONs) longer than this is a flood: dropped, counted. */
+export const MAX_HEADER_BLOCK = 64 * 1024;
+
+const SETTINGS_HEADER_TABLE_SIZE = 1;
+const SETTINGS_MAX_FRAME_SIZE = 5;
+
+/** RFC 9113 §7 error codes, by value. */
+export const H2_ERROR_NAMES: readonly string[] = [
+  'NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM',
+  'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED',
+];
+
+export function h2ErrorName(code: number): string {
+  return H2_ERROR_NAMES[code] ?? `0x${code.toString(16)}`;
+}
+
+/** The header fields flowdoc keeps from a block (the rest are decoded for the table only). */
+export interface H2Headers {
+  method?: string;
+  path?: string;
+  authority?: string;
+  scheme?: string;
+  status?: number;
+  requestId?: string;
+  contentType?: string;
+  userAgent?: string;
+  grpcStatus?: number;
+  grpcMessage?: string;
+}
+
+interface Base {
+  /** Packet frame number and time where the HTTP/2 frame started. */
+  readonly frame: number;
+  readonly micros: number;
+  readonly fromClient: boolean;
+}
+
+export type H2Event =
+  | (Base & { readonly type: 'headers'; readonly streamId: number; readonly endStream: boolean; readonly headers: H2Headers;
+      /** Fields that referenced HPACK entries from before the capture (or a resync): not known. */
+      readonly unknownFields: number })
+  | (Base & { readonly type: 'ping'; readonly ack: boolean; readonly opaque: string })
+  | (Base & { readonly type: 'goaway'; readonly lastStreamId: number; readonly errorCode: number })
+  | (Base & { readonly type: 'rst-stream'; readonly streamId: number; readonly errorCode: number })
+  | (Base & { readonly type: 'settings'; readonly ack: boolean; readonly headerTableSize: number | null; readonly maxFrameSize: number | null })
+  | (Base & { readonly type: 'data'; readonly streamId: number; readonly length: number; readonly endStream: boolean });
+
+/** Per direction: its frame reader, the HPACK table its peer's encoder fills, the block being assembled. */
+class Side {
+  readonly reader: FrameReader;
+  readonly hpack: HpackDecoder;
+  block: Uint8Array | null = null;
+  blockLen = 0;
+  /** A HEADERS / PUSH_PROMISE awaits CONTINUATION frames on `blockStream`. */
+  blockActive = false;
+  blockStream = 0;
+  /** Stream the finished block is reported for (-1: a PUSH_PROMISE's, decoded for the table only). */
+  blockReport = 0;
+  blockEndStream = false;
+  blockFrame = 0;
+  blockMicros = 0;
+  /** Dropping the rest of a block that was too large or broken (until END_HEADERS). */
+  blockDropping = false;
+  /** Largest frame this side may send: the other side's SETTINGS_MAX_FRAME_SIZE. */
+  maxFrameSize = DEFAULT_MAX_FRAME_SIZE;
+
+  constructor(fromStart: boolean, onFrame: (f: RawFrame) => void, skipPreface: boolean) {
+    this.reader = new FrameReader(onFrame, skipPreface);
+    this.hpack = new HpackDecoder(fromStart);
+  }
+}
+
+export type H2AnomalyHandler = (code: string, frame: number) => void;
+
+export class H2Session {
+  private readonly client: Side;
+  private readonly server: Side;
+  /** Highest stream id the client opened (a GOAWAY race is judged against the peer's last-stream-id). */
+  highestClientStream = 0;
+
+  /**
+   * @param fromStart whether the connection's start (the client preface) was captured: without
+   *   it HPACK references to older entries are unknown, and said so per header block.
+   * @param clientSkipsPreface the client direction starts with the 24-byte preface.
+   */
+  constructor(
+    fromStart: boolean,
+    clientSkipsPreface: boolean,
+    private readonly onEvent: (e: H2Event) => void,
+    private readonly onAnomaly: H2AnomalyHandler,
+  ) {
+    this.client = new Side(fromStart, (f) => this.onFrame(true, f), clientSkipsPreface);
+    this.server = new Side(fromStart, (f) => this.onFrame(false, f), false);
+  }
+
+  /** In-order payload of one segment from one side. */
+  push(fromClient: boolean, b: Uint8Array, start: number, end: number, frame: number, micros: number): void {
+    (fromClient ? this.client : this.server).reader.push(b, start, end, frame, micros);
+  }
+
+  /** Bytes of one direction were not captured: resynchronise (frames and that direction's HPACK table). */
+  lost(fromClient: boolean): void {
+    const s = fromClient ? this.client : this.server;
+    s.reader.reset();
+    s.hpack.resync();
+    s.blockActive = false;
+    s.blockDropping = false;
+  }
+
+  /** Whether every header block so far could be decoded with a fully known table, per side. */
+  get hpackFromStart(): { client: boolean; server: boolean } {
+    return { client: this.client.hpack.fromStart, server: this.server.hpack.fromStart };
+  }
+
+  private onFrame(fromClient: boolean, f: RawFrame): void {
+    const s = fromClient ? this.client : this.server;
+    if (f.length > s.maxFrameSize) this.onAnomaly('h2-frame-too-large', f.frame);
+    if (s.blockActive && f.type !== FrameType.CONTINUATION) {
+      // RFC 9113 §6.10: nothing may come between HEADERS and its CONTINUATIONs. The block is lost.
+      this.onAnomaly('h2-continuation-expected', f.frame);
+      s.blockActive = false;
+      s.blockDropping = false;
+      s.hpack.resync();
+    }
+    switch (f.type) {
+      case FrameType.HEADERS: return this.onHeaders(s, fromClient, f);
+      case FrameType.PUSH_PROMISE: return this.onPushPromise(s, fromClient, f);
+      case FrameType.CONTINUATION: return this.onContinuation(s, fromClient, f);
+      case FrameType.DATA: {
+        if (f.streamId === 0) this.onAnomaly('h2-stream-zero', f.frame);
+        this.onEvent({ type: 'data', frame: f.frame, micros: f.micros, fromClient, streamId: f.streamId, length: f.length, endStream: (f.flags & Flag.END_STREAM) !== 0 });
+        return;
+      }
+      case FrameType.PING: {
+        if (f.length !== 8 || f.streamId !== 0) return this.onAnomaly('h2-bad-ping', f.frame);
+        this.onEvent({ type: 'ping', frame: f.frame, micros: f.micros, fromClient, ack: (f.flags & Flag.ACK) !== 0, opaque: hex(f.payload, 8) });
+        return;
+      }
+      case FrameType.GOAWAY: {
+        if (f.length < 8 || f.streamId !== 0) return this.onAnomaly('h2-bad-goaway', f.frame);
+        this.onEvent({ type: 'goaway', frame: f.frame, micros: f.micros, fromClient, lastStreamId: u31(f.payload, 0), errorCode: u32(f.payload, 4) });
+        return;
+      }
+      case FrameType.RST_STREAM: {
+        if (f.length !== 4 || f.streamId === 0) return this.onAnomaly('h2-bad-rst-stream', f.frame);
+        this.onEvent({ type: 'rst-stream', frame: f.frame, micros: f.micros, fromClient, streamId: f.streamId, errorCode: u32(f.payload, 0) });
+        return;
+      }
+      case FrameType.SETTINGS: return this.onSettings(fromClient, f);
+      case FrameType.WINDOW_UPDATE:
+        if (f.length !== 4) this.onAnomaly('h2-bad-window-update', f.frame);
+        return;
+      case FrameType.PRIORITY:
+        if (f.length !== 5) this.onAnomaly('h2-bad-priority', f.frame);
+        return;
+      default:
+        this.onAnomaly('h2-unknown-frame-type', f.frame);
+    }
+  }
+
+  private onSettings(fromClient: boolean, f: RawFrame): void {
+    const ack = (f.flags & Flag.ACK) !== 0;
+    if (f.streamId !== 0 || f.length % 6 !== 0 || (ack && f.length !== 0) || f.kept < f.length) {
+      this.onAnomaly('h2-bad-settings', f.frame);
+      return;
+    }
+    let headerTableSize: number | null = null;
+    let maxFrameSize: number | null = null;
+    for (let i = 0; i + 6 <= f.kept; i += 6) {
+      const id = (f.payload[i]! << 8) | f.payload[i + 1]!;
+      const value = u32(f.payload, i + 2);
+      if (id === SETTINGS_HEADER_TABLE_SIZE) headerTableSize = value;
+      else if (id === SETTINGS_MAX_FRAME_SIZE) maxFrameSize = value;
+    }
+    // A side's settings limit what the OTHER side sends: its encoder's table, its frame size.
+    const other = fromClient ? this.server : this.client;
+    if (headerTableSize !== null) {
+      if (headerTableSize > 64 * 1024) this.onAnomaly('h2-header-table-size-capped', f.frame);
+      other.hpack.setLimit(headerTableSize);
+    }
+    if (maxFrameSize !== null) {
+      if (maxFrameSize < DEFAULT_MAX_FRAME_SIZE || maxFrameSize > 0xffffff) this.onAnomaly('h2-bad-settings', f.frame);
+      else other.maxFrameSize = maxFrameSize;
+    }
+    this.onEvent({ type: 'settings', frame: f.frame, micros: f.micros, fromClient, ack, headerTableSize, maxFrameSize });
+  }
+
+  private onHeaders(s: Side, fromClient: boolean, f: RawFrame): void {
+    if (f.streamId === 0) this.onAnomaly('h2-stream-zero', f.frame);
+    let o = 0;
+    let pad = 0;
+    if (f.flags & Flag.PADDED) {
+      pad = f.payload[0] ?? 0;
+      o = 1;
+    }
+    if (f.flags & Flag.PRIORITY) o += 5;
+    if (fromClient && f.streamId > this.highestClientStream) this.highestClientStream = f.streamId;
+    this.startBlock(s, fromClient, f, o, pad);
+  }
+
+  private onPushPromise(s: Side, fromClient: boolean, f: RawFrame): void {
+    let o = 0;
+    let pad = 0;
+    if (f.flags & Flag.PADDED) {
+      pad = f.payload[0] ?? 0;
+      o = 1;
+    }
+    o += 4; // promised stream id
+    this.startBlock(s, fromClient, f, o, pad);
+  }
+
+  /** The fragment of a HEADERS / PUSH_PROMISE is payload[o, length - pad). */
+  private startBlock(s: Side, fromClient: boolean, f: RawFrame, o: number, pad: number): void {
+    const report = f.type === FrameType.HEADERS ? f.streamId : -1;
+    const fragEnd = f.length - pad;
+    s.blockEndStream = f.type === FrameType.HEADERS && (f.flags & Flag.END_STREAM) !== 0;
+    s.blockFrame = f.frame;
+    s.blockMicros = f.micros;
+    s.blockStream = f.streamId;
+    s.blockReport = report;
+    s.blockLen = 0;
+    s.blockDropping = false;
+    s.blockActive = (f.flags & Flag.END_HEADERS) === 0;
+    if (fragEnd < o) {
+      this.onAnomaly('h2-bad-padding', f.frame);
+      s.hpack.resync();
+      s.blockDropping = true;
+      return;
+    }
+    if (f.kept < fragEnd) { // the frame was longer than MAX_FRAME_KEEP
+      this.blockTooLarge(s, f);
+      s.blockDropping = true;
+      return;
+    }
+    if (!s.blockActive) {
+      this.decodeBlock(s, fromClient, report, f.payload, o, fragEnd);
+      return;
+    }
+    // The block continues: keep its fragment (a deliberate copy: it outlives the frame buffer).
+    this.appendBlock(s, f.payload, o, fragEnd);
+  }
+
+  private onContinuation(s: Side, fromClient: boolean, f: RawFrame): void {
+    if (!s.blockActive || f.streamId !== s.blockStream) {
+      this.onAnomaly('h2-unexpected-continuation', f.frame);
+      if (s.blockActive) { s.blockActive = false; s.blockDropping = false; }
+      s.hpack.resync();
+      return;
+    }
+    if (!s.blockDropping) {
+      if (f.kept < f.length || s.blockLen + f.length > MAX_HEADER_BLOCK) {
+        this.blockTooLarge(s, f); // a CONTINUATION flood, or one enormous block
+        s.blockDropping = true;
+      } else {
+        this.appendBlock(s, f.payload, 0, f.length);
+      }
+    }
+    if (!(f.flags & Flag.END_HEADERS)) return;
+    s.blockActive = false;
+    if (s.blockDropping) {
+      s.blockDropping = false;
+      return;
+    }
+    this.decodeBlock(s, fromClient, s.blockReport, s.block!, 0, s.blockLen);
+  }
+
+  private blockTooLarge(s: Side, f: RawFrame): void {
+    this.onAnomaly('h2-header-block-too-large', f.frame);
+    s.hpack.resync();
+  }
+
+  private appendBlock(s: Side, b: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (!s.block || s.blockLen + n > s.block.length) {
+      const grown = new Uint8Array(Math.min(MAX_HEADER_BLOCK, Math.max(s.blockLen + n, 2 * (s.block?.length ?? 512))));
+      if (s.block) grown.set(s.block.subarray(0, s.blockLen));
+      s.block = grown;
+    }
+    s.block.set(b.subarray(start, end), s.blockLen);
+    s.blockLen += n;
+  }
+
+  /** Decodes a complete block; streamId -1 for a PUSH_PROMISE (decoded to keep the table right, not reported). */
+  private decodeBlock(s: Side, fromClient: boolean, streamId: number, b: Uint8Array, start: number, end: number): void {
+    const headers: H2Headers = {};
+    const err = s.hpack.decode(b, start, end, (name, value) => pick(headers, name, value));
+    const notes = s.hpack.notes;
+    if (err) this.onAnomaly(err, s.blockFrame);
+    if (notes.sizeOverLimit) this.onAnomaly('hpack-table-size-over-limit', s.blockFrame);
+    if (notes.listTooLarge) this.onAnomaly('hpack-header-list-too-large', s.blockFrame);
+    if (streamId <= 0) return;
+    this.onEvent({
+      type: 'headers', frame: s.blockFrame, micros: s.blockMicros, fromClient, streamId, endStream: s.blockEndStream, headers,
+      unknownFields: notes.unknownRefs + (err ? 1 : 0),
+    });
+  }
+}
+
+function pick(h: H2Headers, name: string, value: string): void {
+  switch (name) {
+    case ':method': h.method = value; break;
+    case ':path': h.path = value; break;
+    case ':authority': h.authority = value; break;
+    case ':scheme': h.scheme = value; break;
+    case ':status': { const n = Number(value); if (Number.isInteger(n)) h.status = n; break; }
+    case 'x-request-id': h.requestId = value; break;
+    case 'content-type': h.contentType = value; break;
+    case 'user-agent': h.userAgent = value; break;
+    case 'grpc-status': { const n = Number(value); if (Number.isInteger(n)) h.grpcStatus = n; break; }
+    case 'grpc-message': h.grpcMessage = value; break;
+    case 'host': if (h.authority === undefined) h.authority = value; break;
+  }
+}
+
+function u32(b: Uint8Array, o: number): number {
+  return ((b[o]! << 24) >>> 0) + ((b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!);
+}
+
+function u31(b: Uint8Array, o: number): number {
+  return u32(b, o) & 0x7fffffff;
+}
+
+function hex(b: Uint8Array, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += (b[i]! < 16 ? '0' : '') + b[i]!.toString(16);
+  return s;
+}
+
+/** gRPC service and method from a request path `/package.Service/Method` (null when it is not that shape). */
+export function grpcMethodOf(path: string): { service: string; method: string } | null {
+  const m = /^\/([^/?#]+)\/([^/?#]+)$/.exec(path);
+  return m ? { service: m[1]!, method: m[2]! } : null;
+}
+
+export function isGrpc(contentType: string | undefined): boolean {
+  return contentType !== undefined && (contentType === 'application/grpc' || contentType.startsWith('application/grpc+') || contentType.startsWith('application/grpc;'));
+}
