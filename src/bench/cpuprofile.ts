@@ -2,7 +2,7 @@
  * Prints the self time of the hottest functions in a V8 CPU profile, e.g.
  *
  *   node --cpu-prof --cpu-prof-interval 100 --cpu-prof-dir /tmp/prof bin/flowdoc.js analyze FILE
- *   node dist/bench/cpuprofile.js /tmp/prof/CPU.*.cpuprofile [top=30]
+ *   node dist-tools/bench/cpuprofile.js /tmp/prof/CPU.*.cpuprofile [top=30]
  */
 import { readFileSync } from 'node:fs';
 
@@ -40,7 +40,7 @@ export function selfTimes(profile: Profile): { totalMicros: number; rows: { name
 function main(): void {
   const [file, topArg] = process.argv.slice(2);
   if (!file) {
-    process.stderr.write('usage: node dist/bench/cpuprofile.js FILE.cpuprofile [top]\n');
+    process.stderr.write('usage: node dist-tools/bench/cpuprofile.js FILE.cpuprofile [top]\n');
     process.exitCode = 2;
     return;
   }

@@ -3,7 +3,7 @@
  * (fs.createReadStream in 1 MiB chunks), doing nothing but summing the byte counts.
  * No analysis can be faster than this in Node; flowdoc's times are reported as a multiple of it.
  *
- *   node dist/bench/floor.js FILE
+ *   node dist-tools/bench/floor.js FILE
  */
 import { createReadStream } from 'node:fs';
 
@@ -15,7 +15,7 @@ async function main(file: string): Promise<void> {
 
 const file = process.argv[2];
 if (!file) {
-  process.stderr.write('usage: node dist/bench/floor.js FILE\n');
+  process.stderr.write('usage: node dist-tools/bench/floor.js FILE\n');
   process.exitCode = 2;
 } else {
   await main(file);

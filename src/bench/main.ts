@@ -37,7 +37,7 @@ const GNU_TIME = '/usr/bin/time';
 
 // ---- options ---------------------------------------------------------------------------------
 
-const USAGE = `npm run bench [-- options]   (node dist/bench/main.js after npm run build)
+const USAGE = `npm run bench [-- options]   (node dist-tools/bench/main.js after npm run build && npm run build:tools)
 
   --size 200MB,400MB    HTTP keep-alive capture sizes (pcap each; pcapng too for the first)
   --connections 200k    short connections in the connection-table capture (0: none)
@@ -237,7 +237,7 @@ function toolVersion(cmd: string, args: string[]): string | null {
 function commands(): Command[] {
   const node = process.execPath;
   const list: Command[] = [
-    { name: 'floor', shown: 'node dist/bench/floor.js FILE', argv: (f) => [node, FLOOR, f], node: true, ok: [0] },
+    { name: 'floor', shown: 'node dist-tools/bench/floor.js FILE', argv: (f) => [node, FLOOR, f], node: true, ok: [0] },
     { name: 'info', shown: 'flowdoc info FILE', argv: (f) => [node, FLOWDOC, 'info', f], node: true, ok: [0] },
     { name: 'flows', shown: 'flowdoc flows --format ndjson FILE > /dev/null', argv: (f) => [node, FLOWDOC, 'flows', '--format', 'ndjson', f], node: true, ok: [0] },
     { name: 'analyze', shown: 'flowdoc analyze FILE', argv: (f) => [node, FLOWDOC, 'analyze', '--fail-on', 'none', f], node: true, ok: [0] },
@@ -480,7 +480,7 @@ async function main(argv: string[]): Promise<void> {
     mkdirSync(profDir, { recursive: true });
     for (const c of captures) {
       await measure([process.execPath, '--cpu-prof', '--cpu-prof-interval', '200', '--cpu-prof-dir', profDir, '--cpu-prof-name', `${c.name}.cpuprofile`, FLOWDOC, 'analyze', '--fail-on', 'none', c.path], true, [0], false, scratch);
-      log(`profile: ${join(profDir, `${c.name}.cpuprofile`)} (summarise with: node dist/bench/cpuprofile.js FILE)`);
+      log(`profile: ${join(profDir, `${c.name}.cpuprofile`)} (summarise with: node dist-tools/bench/cpuprofile.js FILE)`);
     }
   }
 

@@ -4,7 +4,7 @@
  * first and fed in 1 MiB chunks, as readCapture feeds it, to a sink that only counts; so the
  * times are the parsers' alone.
  *
- *   node dist/bench/parsers.js FILE.pcap [runs=7]
+ *   node dist-tools/bench/parsers.js FILE.pcap [runs=7]
  */
 import { readFileSync } from 'node:fs';
 import type { CaptureParser } from '../capture/parser.js';
@@ -61,7 +61,7 @@ export function compareParsers(file: string, runs = 7): ParserTiming[] {
 if (process.argv[1]?.endsWith('parsers.js')) {
   const [file, runs] = process.argv.slice(2);
   if (!file) {
-    process.stderr.write('usage: node dist/bench/parsers.js FILE.pcap [runs]\n');
+    process.stderr.write('usage: node dist-tools/bench/parsers.js FILE.pcap [runs]\n');
     process.exitCode = 2;
   } else {
     for (const t of compareParsers(file, Number(runs ?? 7))) {

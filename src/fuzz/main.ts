@@ -1,5 +1,5 @@
 /**
- * `node dist/fuzz/main.js [--seed N] [--cases N] [--seconds N] [--target capture|decode|flows|logs|analyze|all]`
+ * `node dist-tools/fuzz/main.js [--seed N] [--cases N] [--seconds N] [--target capture|decode|flows|logs|analyze|all]`
  *
  * Runs the fuzz loop in a worker thread watched from here: a case that does not finish within
  * `--deadline` seconds (a synchronous hang cannot be stopped from inside) or that runs the worker
@@ -25,10 +25,10 @@ import {
 import { REPO_ROOT, seedCorpus, type CorpusChoice } from './seeds.js';
 import { TARGET_NAMES, removeAllFuzzTempDirs, removeFuzzTempDir, type TargetName } from './targets.js';
 
-const USAGE = `usage: node dist/fuzz/main.js [--seed N] [--cases N] [--seconds N] [--target ${TARGET_NAMES.join('|')}|all]
+const USAGE = `usage: node dist-tools/fuzz/main.js [--seed N] [--cases N] [--seconds N] [--target ${TARGET_NAMES.join('|')}|all]
        [--corpus bundled|all] [--deadline S] [--slow S] [--save DIR | --no-save] [--minimize] [--json]
-       node dist/fuzz/main.js --replay test/regressions/<target>/<hash>.json
-       node dist/fuzz/main.js --target T --case N [--seed N]`;
+       node dist-tools/fuzz/main.js --replay test/regressions/<target>/<hash>.json
+       node dist-tools/fuzz/main.js --target T --case N [--seed N]`;
 
 interface WorkerInput {
   readonly options: Omit<FuzzOptions, 'onBegin' | 'onCase' | 'onFinding'>;

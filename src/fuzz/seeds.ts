@@ -29,7 +29,7 @@ export interface LogSeed {
   readonly lines: readonly string[];
 }
 
-/** The repository root: this file is src/fuzz/seeds.ts or dist/fuzz/seeds.js. */
+/** The repository root: this file is src/fuzz/seeds.ts or dist-tools/fuzz/seeds.js (same depth). */
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const SHARED_CORPUS = resolve(REPO_ROOT, '../shared/corpus');
 

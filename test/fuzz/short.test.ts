@@ -2,7 +2,7 @@
  * The short fuzz run of `npm test`: a few thousand cases from a fixed seed, on the captures and
  * logs in this repository and the writer's captures (not ../shared, so it is the same run on
  * every machine). Zero findings is the bar; when one shows up, reproduce it with
- * `node dist/fuzz/main.js --target <t> --seed 20240501 --case <index>`, fix it, and save it as a
+ * `node dist-tools/fuzz/main.js --target <t> --seed 20240501 --case <index>`, fix it, and save it as a
  * regression (see docs/robustness.md).
  */
 import { afterAll, describe, expect, it } from 'vitest';
