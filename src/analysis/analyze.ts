@@ -69,7 +69,7 @@ export interface AnalysisSummary {
   /** Connections evicted because the table was full (their later packets start new, partial connections). */
   evicted: number;
   peakLiveConnections: number;
-  /** Most bytes held at once in buffers of unfinished HTTP heads / TLS ClientHellos (the table's own count). */
+  /** Most bytes held at once in the table's own buffers: unfinished HTTP heads / TLS ClientHellos, IPv6 addresses (its own count). */
   peakBufferedBytes: number;
   duplicatesSkipped: number;
   incidents: number;

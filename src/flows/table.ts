@@ -27,8 +27,9 @@ export interface TableStats {
   /** Copies of the same packet on another interface (`-i any`) skipped. */
   duplicatesSkipped: number;
   /**
-   * Most bytes held at once in buffers of unfinished HTTP heads and TLS ClientHellos (at most
-   * 16 KiB per direction of a live connection; see BufferAccount). Up to date after `flush()`.
+   * Most bytes held at once in buffers of the table's own: unfinished HTTP heads and TLS
+   * ClientHellos (at most 16 KiB per direction of a live connection) and IPv6 address copies
+   * (32 bytes per connection); see BufferAccount. Up to date after `flush()`.
    */
   peakBufferedBytes: number;
 }
@@ -72,7 +73,7 @@ export class ConnectionTable {
   private readonly closedQueue: (Entry | undefined)[] = [];
   private closedHead = 0;
   readonly stats: TableStats = { connections: 0, evicted: 0, peakLive: 0, duplicatesSkipped: 0, peakBufferedBytes: 0 };
-  /** The sniffers' buffers of every live connection, counted (the table's own account of what it holds). */
+  /** The buffers of every live connection (sniffers, IPv6 addresses), counted: the table's own account of what it holds. */
   readonly buffers = new BufferAccount();
 
   constructor(private readonly options: TableOptions, private readonly onFinished: (c: Connection) => void) {}
@@ -172,6 +173,9 @@ export class ConnectionTable {
       this.options,
       this.buffers,
     );
+    const clientAddr = p.addrLen === 4 ? null : copyBytes(p.data, cOff, p.addrLen);
+    const serverAddr = p.addrLen === 4 ? null : copyBytes(p.data, sOff, p.addrLen);
+    this.buffers.take(heldBytes(clientAddr) + heldBytes(serverAddr));
     return {
       conn,
       // Deliberate copies: the record's bytes are gone after this packet. (Never `p.data.slice`:
@@ -179,8 +183,8 @@ export class ConnectionTable {
       // as the connection lives — memory growing with the file, not with live connections.)
       clientV4: p.addrLen === 4 ? u32(p.data, cOff) : 0,
       serverV4: p.addrLen === 4 ? u32(p.data, sOff) : 0,
-      clientAddr: p.addrLen === 4 ? null : copyBytes(p.data, cOff, p.addrLen),
-      serverAddr: p.addrLen === 4 ? null : copyBytes(p.data, sOff, p.addrLen),
+      clientAddr,
+      serverAddr,
       clientPort: cPort,
       serverPort: sPort,
       inClosedQueue: false,
@@ -266,12 +270,18 @@ export class ConnectionTable {
   }
 
   private finish(e: Entry, reason: Connection['endReason']): void {
+    this.buffers.give(heldBytes(e.clientAddr) + heldBytes(e.serverAddr));
     this.onFinished(e.conn.finish(reason));
   }
 }
 
 /** The `vlan` of every untagged connection: one shared, frozen empty list instead of one each. */
 const NO_VLAN: readonly number[] = Object.freeze([]);
+
+/** What a held copy costs: its whole backing buffer (a view into a reader's chunk would cost the chunk). */
+function heldBytes(b: Uint8Array | null): number {
+  return b === null ? 0 : b.buffer.byteLength;
+}
 
 /** A copy of b[o, o + n) in its own small buffer (never a view, whatever `b` is). */
 function copyBytes(b: Uint8Array, o: number, n: number): Uint8Array {

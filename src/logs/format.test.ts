@@ -315,9 +315,13 @@ describe('matching time', () => {
     expect(steps(40_000) / steps(10_000)).toBeLessThan(4.5);
   });
 
-  it('finishes all hostile inputs against all formats well within a generous bound', () => {
-    const t0 = performance.now();
-    for (let rep = 0; rep < 3; rep++) for (const line of hostile) for (const f of formats) matchFormat(f, line, ORIGIN);
-    expect(performance.now() - t0).toBeLessThan(5_000);
+  it('does the same work every time it sees the same hostile line (no state carried between lines)', () => {
+    // Was a wall-clock bound (5 s), which says as much about the machine's load as about the
+    // matcher; the work is counted instead, and the two tests above bound it.
+    for (const f of formats) {
+      const once = (line: string) => { const stats: MatchStats = { steps: 0 }; matchFormat(f, line, ORIGIN, stats); return stats.steps; };
+      const first = hostile.map(once);
+      expect(hostile.map(once)).toEqual(first);
+    }
   });
 });

@@ -38,7 +38,7 @@ function ioMessage(e: unknown): string {
 }
 
 /** Collects the bytes of the current line, up to the limit. */
-class LineBuffer {
+export class LineBuffer {
   private parts: Buffer[] = [];
   private length = 0;
   private dropped = false;
@@ -64,6 +64,11 @@ class LineBuffer {
 
   get empty(): boolean {
     return this.length === 0;
+  }
+
+  /** Bytes of the line held now (at most MAX_LINE_BYTES; a line past it holds only its short head). */
+  get heldBytes(): number {
+    return this.dropped ? Buffer.byteLength(this.head) : this.length;
   }
 
   /** Hands the line to `p` and starts a new one. */

@@ -13,7 +13,9 @@ import { Rng } from '../../src/fuzz/random.js';
 import { BUILTIN_FORMATS, compileFormat, matchFormat, MAX_LINE_BYTES, parseLogText, readLogFile, type MatchStats } from '../../src/logs/index.js';
 import { REPO_ROOT } from '../corpus/shared.js';
 import { runCli } from '../support/io.js';
-import { MIB, PeakMemory, tempDir } from './support.js';
+import { LineBuffer } from '../../src/logs/read.js';
+import { LogLineProcessor } from '../../src/logs/parse.js';
+import { MIB, tempDir } from './support.js';
 
 const UC_LINE = '[2024-05-01T10:00:12.345Z] "GET /api/items/4 HTTP/1.1" 503 UC upstream_reset_before_response_started{connection_termination} - "-" 0 95 12 - "-" "curl/8.4.0" "6d67d674-2122-4a2d-b172-0be70c674371" "api.internal" "10.200.9.9:80" outbound|80||api.internal 10.200.1.2:45720 10.200.9.9:80 10.200.1.1:51000 - default';
 const CAPTURE = join(REPO_ROOT, 'captures/rst-after-idle/client-any.pcap');
@@ -26,16 +28,30 @@ describe('a log line of 10 MB', () => {
     try {
       const file = join(dir, 'huge-line.log');
       writeFileSync(file, `${UC_LINE}\n${huge}\n${UC_LINE}\n`);
-      const mem = new PeakMemory();
       const r = await readLogFile(file, { hop: 'client' });
-      mem.sample();
       expect(r.entries).toHaveLength(2);
       expect(r.rejected).toBe(1);
       expect(r.rejectedSamples).toEqual([{ line: 2, text: `${'x'.repeat(200)}…`, reason: `line is ${10 * MIB} bytes, longer than the ${MAX_LINE_BYTES}-byte limit` }]);
-      expect(mem.growth).toBeLessThan(8 * MIB);
     } finally {
       remove();
     }
+  });
+
+  it('never holds more than the limit of it: the line buffer counts what it keeps, chunk by chunk', () => {
+    const buf = new LineBuffer();
+    const chunk = Buffer.alloc(64 * 1024, 0x78);
+    let most = 0;
+    for (let at = 0; at < 10 * MIB; at += chunk.length) {
+      buf.append(chunk);
+      most = Math.max(most, buf.heldBytes);
+    }
+    expect(most).toBeLessThanOrEqual(MAX_LINE_BYTES);
+    // Past the limit only the head for the rejected-line sample stays.
+    expect(buf.heldBytes).toBeLessThanOrEqual(1000);
+    const p = new LogLineProcessor('x.log', { hop: 'x' });
+    buf.flush(p, 1);
+    expect(buf.heldBytes).toBe(0);
+    expect(p.finish().rejectedSamples[0]?.reason).toBe(`line is ${10 * MIB} bytes, longer than the ${MAX_LINE_BYTES}-byte limit`);
   });
 
   it('is rejected the same way from text in memory', () => {
@@ -64,11 +80,8 @@ describe('a JSON log line nested 10,000 deep', () => {
   const deep = (open: string, close: string, n = 10_000) => open.repeat(n) + '1' + close.repeat(n);
 
   it('parses when the nesting sits under a key flowdoc ignores', () => {
-    const mem = new PeakMemory();
     const r = parseLogText(`{"response_code":503,"response_flags":"UC","extra":${deep('[', ']')}}`);
-    mem.sample();
     expect(r.entries).toEqual([expect.objectContaining({ responseCode: 503, flags: ['UC'] })]);
-    expect(mem.growth).toBeLessThan(16 * MIB);
   });
 
   it('is rejected and quoted when it is nothing but nesting, arrays or objects', () => {
@@ -102,7 +115,6 @@ describe('custom format strings against lines built for catastrophic backtrackin
   it('look at each character a bounded number of times, for 300 random formats', () => {
     const rng = new Rng(42);
     let compiled = 0;
-    const t0 = performance.now();
     for (let i = 0; i < 300; i++) {
       const source = randomFormat(rng);
       const r = compileFormat(source);
@@ -115,7 +127,6 @@ describe('custom format strings against lines built for catastrophic backtrackin
       }
     }
     expect(compiled).toBeGreaterThan(100);
-    expect(performance.now() - t0).toBeLessThan(8_000);
   });
 
   it('keep the built-in formats linear too', () => {
@@ -128,12 +139,19 @@ describe('custom format strings against lines built for catastrophic backtrackin
     }
   });
 
-  it('read a whole file of such lines with a custom format quickly', () => {
+  it('read a whole file of such lines with a custom format, each line in linear work', () => {
     const format = '"%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" %RESPONSE_CODE% %START_TIME(%Y/%m/%d %H:%M:%S)% [%ROUTE_NAME%]';
-    const text = [...hostileLines(format), '"curl" "id-1" 503 2024/05/01 10:00:12 [r1]'].join('\n');
-    const t0 = performance.now();
+    const lines = hostileLines(format);
+    const text = [...lines, '"curl" "id-1" 503 2024/05/01 10:00:12 [r1]'].join('\n');
+    // The work is counted (steps), not timed: a clock says as much about the machine's load as about the matcher.
+    const custom = compileFormat(format);
+    if (!custom.ok) throw new Error(custom.message);
+    for (const line of lines) {
+      const stats: MatchStats = { steps: 0 };
+      matchFormat(custom.format, line, { file: 'x', line: 1, hop: 'x' }, stats);
+      expect(stats.steps).toBeLessThanOrEqual(2 * line.length + 2 * format.length + 64);
+    }
     const r = parseLogText(text, { format });
-    expect(performance.now() - t0).toBeLessThan(3_000);
     expect(r.entries).toEqual([expect.objectContaining({ userAgent: 'curl', requestId: 'id-1', responseCode: 503, routeName: 'r1' })]);
   });
 });

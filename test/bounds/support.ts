@@ -1,12 +1,12 @@
 /**
  * Helpers for the resource-bound tests: captures of millions of packets written straight to a
- * temporary file from one template packet (fast: a few hundred ms per million), and memory
- * measured as live JS heap plus array buffers after a full garbage collection.
+ * temporary file from one template packet (fast: a few hundred ms per million). Memory is never
+ * measured here: what the analysis holds is its own count (summary.peakBufferedBytes,
+ * peakLiveConnections), exact on every run; process memory belongs in `npm run bench`.
  */
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { collectGarbage, liveBytes } from '../../src/fuzz/harness.js';
 
 export const MIB = 1024 * 1024;
 
@@ -14,28 +14,6 @@ export const MIB = 1024 * 1024;
 export function tempDir(): { dir: string; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'flowdoc-bounds-'));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** Live memory (JS heap + array buffers) after a full collection. */
-export function liveAfterGc(): number {
-  collectGarbage();
-  collectGarbage();
-  return liveBytes();
-}
-
-/** Tracks the most live memory seen at the moments `sample()` is called (collecting first). */
-export class PeakMemory {
-  readonly before = liveAfterGc();
-  peak = this.before;
-
-  sample(): void {
-    const now = liveAfterGc();
-    if (now > this.peak) this.peak = now;
-  }
-
-  get growth(): number {
-    return this.peak - this.before;
-  }
 }
 
 /** IPv4 + TCP header of a template segment (no options), filled by `tcpPacket`. */
