@@ -9,7 +9,9 @@ export type Inline =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'code'; readonly text: string }
   | { readonly kind: 'strong'; readonly text: string }
-  | { readonly kind: 'em'; readonly text: string };
+  | { readonly kind: 'em'; readonly text: string }
+  /** A link to a section of the same report (`target` is a heading's id): never to anything outside it. */
+  | { readonly kind: 'link'; readonly text: string; readonly target: string };
 
 export type Rich = readonly Inline[];
 
@@ -79,6 +81,7 @@ export const text = (s: string): Inline => ({ kind: 'text', text: s });
 export const code = (s: string): Inline => ({ kind: 'code', text: s });
 export const strong = (s: string): Inline => ({ kind: 'strong', text: s });
 export const em = (s: string): Inline => ({ kind: 'em', text: s });
+export const link = (s: string, target: string): Inline => ({ kind: 'link', text: s, target });
 
 /** Strings become text spans; spans pass through. */
 export function rich(...parts: (string | Inline | null | undefined | false)[]): Rich {

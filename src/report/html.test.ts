@@ -1,15 +1,17 @@
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { analyzeCapture, type AnalysisResult } from '../analysis/analyze.js';
 import { renderHtml } from './index.js';
 import { esc } from './svg-timeline.js';
-import { HAVE_RTSP, labScenarios, RTSP, skipNote } from './testing/real.js';
+import { HAVE_RTSP, labScenarios, REPO_ROOT, RTSP, skipNote } from './testing/real.js';
 import { allKinds, analyse, ScenarioDir, staleRst, removeScenarioDirs } from './testing/scenarios.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
+/** Where the browser tests leave a screenshot of each report, for a reviewer to look at (docs/testing.md). */
+const SCREENSHOTS = process.env.FLOWDOC_SCREENSHOTS ?? join(REPO_ROOT, 'test-output', 'screenshots');
 if (!HAVE_CHROMIUM) skipNote('the headless-browser HTML tests', `${CHROMIUM} is missing (apt-get install -y chromium)`);
 
 let d: ScenarioDir;
@@ -67,6 +69,33 @@ describe('the HTML postmortem', () => {
   });
 });
 
+interface Layout { vw: number; pageWidth: number; outside: string[]; svgs: number[]; index: number }
+
+/**
+ * Runs in the page (as text: the project's TypeScript has no DOM types). Anything whose right edge
+ * passes the viewport is listed, unless a scrolling box (a wide table's or a code block's) holds
+ * it: that part is reached by scrolling the box, not cut off.
+ */
+const MEASURE_LAYOUT = `(() => {
+  const vw = document.documentElement.clientWidth;
+  const scrolls = (e) => {
+    for (; e; e = e.parentElement) {
+      const o = getComputedStyle(e).overflowX;
+      if (o === 'auto' || o === 'scroll') return true;
+    }
+    return false;
+  };
+  const outside = [...document.querySelectorAll('main *')]
+    .filter((e) => { const b = e.getBoundingClientRect(); return b.width > 0 && b.right > vw + 0.5 && !scrolls(e); })
+    .map((e) => e.tagName.toLowerCase() + '.' + e.getAttribute('class') + ': ' + (e.textContent || '').slice(0, 40));
+  // Text runs are no elements: a block whose own text runs past its box (a long unbroken path) is cut off too.
+  for (const e of document.querySelectorAll('main, main *')) {
+    if (e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 1 && !scrolls(e)) outside.push(e.tagName.toLowerCase() + ' text runs past its box: ' + (e.textContent || '').slice(0, 40));
+  }
+  const svgs = [...document.querySelectorAll('svg.timeline')].map((e) => e.getBoundingClientRect().width);
+  return { vw, pageWidth: document.documentElement.scrollWidth, outside, svgs, index: document.querySelectorAll('#index ~ .tw a[href^="#incident-"]').length };
+})()`;
+
 describe.skipIf(!HAVE_CHROMIUM)('the HTML postmortem in a real headless browser (Debian chromium)', () => {
   let browser: Browser;
   beforeAll(async () => {
@@ -78,10 +107,10 @@ describe.skipIf(!HAVE_CHROMIUM)('the HTML postmortem in a real headless browser 
   });
   afterAll(async () => { await browser?.close(); });
 
-  async function open(html: string, name: string) {
+  async function open(html: string, name: string, width = 1100) {
     const file = join(d.dir, name);
     writeFileSync(file, html);
-    const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
+    const page = await browser.newPage({ viewport: { width, height: 900 } });
     const problems: string[] = [];
     const requests: string[] = [];
     page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`); });
@@ -137,5 +166,47 @@ describe.skipIf(!HAVE_CHROMIUM)('the HTML postmortem in a real headless browser 
       expect(problems, name).toEqual([]);
       await page.close();
     }
+  });
+  /** The reports a reader sees: synthetic ones of every kind and of hostile text, each of the lab's, and a public capture. */
+  const READERS: { name: string; get: () => Promise<AnalysisResult> }[] = [
+    { name: 'kinds', get: async () => kinds },
+    { name: 'with-logs', get: async () => withLogs },
+    { name: 'hostile', get: async () => hostile },
+    ...labScenarios().map((lab) => ({ name: `lab-${lab.name}`, get: () => analyzeCapture(lab.pcap, { logs: lab.logs }) })),
+    ...(HAVE_RTSP ? [{ name: 'rtsp', get: () => analyzeCapture(RTSP) }] : []),
+  ];
+
+  it.each(READERS)('fits a phone (390 px wide): $name — the page never scrolls sideways, nothing is cut off, timelines and wide tables scroll in their own box', async ({ name, get }) => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const r = await get();
+    const { page, problems } = await open(renderHtml(r), `${name}-390.html`, 390);
+    const m = await page.evaluate(MEASURE_LAYOUT) as Layout;
+    expect(m.vw, name).toBe(390);
+    expect(m.outside, name).toEqual([]);
+    expect(m.pageWidth, name).toBe(m.vw);
+    expect(m.svgs, name).toHaveLength(r.incidents.length);
+    // Each timeline keeps a readable width: at 390 px it scrolls in its figure (the check above
+    // found nothing cut off outside a scrolling box).
+    for (const w of m.svgs) expect(w, name).toBeGreaterThanOrEqual(600);
+    expect(m.index, name).toBe(Math.min(r.incidents.length, 50));
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}-390.png`), fullPage: true });
+    expect(problems, name).toEqual([]);
+    await page.close();
+    const wide = await open(renderHtml(r), `${name}.html`);
+    await wide.page.screenshot({ path: join(SCREENSHOTS, `${name}-1100.png`), fullPage: true });
+    await wide.page.close();
+  });
+
+  it('opens with an index of the incidents whose links reach each incident\'s section', async () => {
+    const { page } = await open(renderHtml(kinds), 'index.html', 390);
+    const links = page.locator('a[href^="#incident-"]');
+    expect(await links.count()).toBe(kinds.incidents.length);
+    for (let k = 0; k < kinds.incidents.length; k++) {
+      await links.nth(k).click();
+      // Following the link scrolls the incident's heading to the top of the viewport.
+      const top = await page.evaluate(`document.getElementById('incident-${k + 1}').getBoundingClientRect().top`) as number;
+      expect(Math.abs(top), `incident ${k + 1}`).toBeLessThan(2);
+    }
+    await page.close();
   });
 });

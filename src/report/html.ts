@@ -11,7 +11,7 @@ const CSS = `
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
 body { margin: 0; font-family: ui-sans-serif, system-ui, -apple-system, "Segoe UI", sans-serif; font-size: 15px; line-height: 1.5; color: #1f2328; background: #f6f8fa; }
-main { max-width: 980px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; min-height: 100vh; }
+main { overflow-wrap: break-word; max-width: 980px; margin: 0 auto; padding: 24px 28px 48px; background: #fff; min-height: 100vh; }
 h1 { font-size: 24px; margin: 0 0 8px; word-break: break-all; }
 h2 { font-size: 20px; margin: 36px 0 12px; padding-bottom: 6px; border-bottom: 1px solid #d0d7de; }
 h3 { font-size: 17px; margin: 28px 0 8px; }
@@ -38,8 +38,25 @@ pre { background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 6px; paddin
 pre code { background: none; padding: 0; font-size: 12.5px; overflow-wrap: normal; }
 figure { margin: 12px 0; }
 figcaption { font-size: 12px; color: #57606a; margin-bottom: 4px; font-weight: 600; }
-footer { margin-top: 40px; font-size: 12px; color: #6e7781; }
-@media print { body { background: #fff; } main { padding: 0; } }
+footer { margin-top: 40px; font-size: 12px; color: #6e7781; overflow-wrap: anywhere; }
+a { color: #0969da; }
+.tw { overflow-x: auto; margin: 10px 0; }
+.tw table { margin: 0; }
+@media (max-width: 640px) {
+  body { font-size: 14px; }
+  main { padding: 14px 12px 32px; }
+  h1 { font-size: 19px; }
+  h2 { font-size: 17px; margin-top: 28px; }
+  h3 { font-size: 15px; }
+  th, td { padding: 4px 5px; }
+  table { font-size: 12px; }
+  /* Short code may break on a phone rather than run out of its cell. */
+  td code.nw { white-space: normal; overflow-wrap: anywhere; }
+  /* A timeline keeps a readable size and scrolls sideways in its figure instead of shrinking to a smudge. */
+  figure.tl { overflow-x: auto; }
+  figure.tl svg.timeline { min-width: 640px; }
+}
+@media print { body { background: #fff; } main { padding: 0; } .tw { overflow: visible; } }
 ${TIMELINE_CSS}`;
 
 function inline(i: Inline): string {
@@ -49,6 +66,7 @@ function inline(i: Inline): string {
     case 'code': return `<code${i.text.length <= 40 ? ' class="nw"' : ''}>${esc(i.text)}</code>`;
     case 'strong': return `<strong>${esc(i.text)}</strong>`;
     case 'em': return `<em>${esc(i.text)}</em>`;
+    case 'link': return `<a href="#${esc(i.target)}">${esc(i.text)}</a>`;
   }
 }
 
@@ -60,7 +78,10 @@ function block(b: Block): string {
     case 'para': return `<p${b.tone ? ` class="${b.tone}"` : ''}>${richHtml(b.content)}</p>`;
     case 'list': return `<ul>\n${b.items.map((i) => `<li>${richHtml(i)}</li>`).join('\n')}\n</ul>`;
     case 'table':
-      return `<table>\n<thead><tr>${b.head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>\n<tbody>\n${b.rows.map((r) => `<tr>${r.map((c) => `<td>${richHtml(c)}</td>`).join('')}</tr>`).join('\n')}\n</tbody>\n</table>`;
+      // In a box of its own that scrolls sideways, so a wide table never widens the page on a phone;
+      // a table of many columns keeps ~110 px for each rather than squeezing its text into a
+      // column a word wide.
+      return `<div class="tw"><table${b.head.length > 2 ? ` style="min-width: ${b.head.length * 110}px"` : ''}>\n<thead><tr>${b.head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead>\n<tbody>\n${b.rows.map((r) => `<tr>${r.map((c) => `<td>${richHtml(c)}</td>`).join('')}</tr>`).join('\n')}\n</tbody>\n</table></div>`;
     case 'code':
       return `<figure class="snippet">${b.title ? `<figcaption>${esc(b.title)}</figcaption>` : ''}<pre><code class="language-${esc(b.language.replace(/[^a-z0-9-]/gi, ''))}">${esc(b.code)}</code></pre></figure>`;
     case 'timeline':

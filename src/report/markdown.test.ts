@@ -33,7 +33,7 @@ describe('the Markdown postmortem', () => {
   it('opens with what broke, how often, which hop and the fix, then the timeline, incidents, destinations, logs and remedies', () => {
     const md = renderMarkdown(withLogs, { captureLabel: 'incident-42/client.pcap' });
     expect(md.startsWith('# flowdoc postmortem: incident-42/client.pcap\n')).toBe(true);
-    const order = ['## Summary', '**What broke:**', '**How often:**', '**Which hop:**', '**The fix:**', '## Timeline (UTC)', '## Incidents', '### 1. reset after idle', '## Destinations', '## Logs', '## Remedies'];
+    const order = ['## Summary', '**What broke:**', '**How often:**', '**Which hop:**', '**The fix:**', '## Incidents at a glance', '## Timeline (UTC)', '## Incidents\n', '### 1. reset after idle', '## Destinations', '## Logs', '## Remedies'];
     const at = order.map((s) => md.indexOf(s));
     expect(at.every((n) => n >= 0), order.filter((_, k) => at[k] < 0).join(', ')).toBe(true);
     expect([...at].sort((a, b) => a - b)).toEqual(at);
@@ -41,9 +41,21 @@ describe('the Markdown postmortem', () => {
     expect(md).toMatch(/\*\*The fix:\*\* orders\.shop\.svc\.cluster\.local \(10\.20\.0\.9:8080\): TCP keepalive time 390 s/);
   });
 
+  it('indexes the incidents before anything else: number, time, kind, connection, idle and who broke it', () => {
+    const md = renderMarkdown(kinds);
+    const index = md.slice(md.indexOf('## Incidents at a glance'), md.indexOf('## Timeline (UTC)'));
+    const rows = index.split('\n').filter((l) => /^\| \d+ \|/.test(l));
+    expect(rows).toHaveLength(kinds.incidents.length);
+    kinds.incidents.forEach((i, n) => {
+      expect(rows[n]).toContain(`| ${n + 1} | \`${i.times.request ?? i.times.rst}\` | \`${i.kind}\` | \`${i.client} → ${i.server}\` |`);
+    });
+    expect(index).toMatch(/\| a middlebox \(forged RST\) \|/);
+    expect(index).toMatch(/\| silent drop on the path \|/);
+  });
+
   it('lists the timeline in UTC, in time order, with frames and each hop\'s log line', () => {
     const md = renderMarkdown(withLogs);
-    const table = md.slice(md.indexOf('## Timeline (UTC)'), md.indexOf('## Incidents'));
+    const table = md.slice(md.indexOf('## Timeline (UTC)'), md.indexOf('## Incidents\n'));
     const times = [...table.matchAll(/^\| `(\d{4}-[^`]+Z)` \|/gm)].map((m) => m[1]);
     expect(times.length).toBe(4);
     expect([...times].sort()).toEqual(times);

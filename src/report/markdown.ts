@@ -38,6 +38,9 @@ function inline(i: Inline, inTable: boolean): string {
     case 'code': return mdCode(i.text, inTable);
     case 'strong': return i.text.trim() ? `**${mdText(i.text.trim())}**${i.text.endsWith(' ') ? ' ' : ''}` : '';
     case 'em': return i.text.trim() ? `*${mdText(i.text.trim())}*${i.text.endsWith(' ') ? ' ' : ''}` : '';
+    // Markdown has no anchors of its own (a heading's slug differs between renderers, and raw
+    // HTML is never written), so a link is its text: the number still names the section.
+    case 'link': return mdText(i.text);
   }
 }
 

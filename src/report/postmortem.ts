@@ -4,7 +4,7 @@
  * verdict and the commands to check it, then destinations, logs and the remedies.
  */
 import type { HopEvidence, VantageEvidence, VantageVerdict } from '../correlate/index.js';
-import { code, rich, strong, type Block, type IncidentTimeline, type Rich, type TimelinePoint, type TimelineVantage } from './document.js';
+import { code, link, rich, strong, type Block, type IncidentTimeline, type Rich, type TimelinePoint, type TimelineVantage } from './document.js';
 import {
   cap, checkCommands, incidentEvents, INCIDENT_KIND_MEANINGS, KIND_TITLES, lastBeforeMicros, logFailed, logResponse, overview, packetCulprit,
   requestLabel, whichHop,
@@ -71,6 +71,22 @@ export function buildPostmortem(r: ReportInput, remedies: readonly Remedy[], o: 
   if (r.incidents.length === 0) {
     b.push({ kind: 'para', tone: 'good', content: rich(ov.whatBroke) });
   } else {
+    // ---- index: one row per incident, linking to its section -----------------------------------
+    b.push({ kind: 'heading', level: 2, text: 'Incidents at a glance', id: 'index' });
+    b.push({
+      kind: 'table',
+      head: ['#', 'time (UTC)', 'kind', 'connection', 'idle', 'broken by'],
+      rows: r.incidents.slice(0, maxSections).map((i, n) => [
+        rich(link(String(n + 1), `incident-${n + 1}`)),
+        rich(code(incidentTime(i))),
+        rich(code(i.kind)),
+        rich(code(`${i.client} → ${i.server}`)),
+        rich(i.idleSeconds !== null && i.kind !== 'reset-in-flight' ? fmtDuration(i.idleSeconds) : '-'),
+        rich(brokenBy(i)),
+      ]),
+    });
+    if (r.incidents.length > maxSections) b.push({ kind: 'para', tone: 'note', content: rich(`… and ${r.incidents.length - maxSections} more, all in the JSON report (--format json).`) });
+
     // ---- timeline ---------------------------------------------------------------------------
     b.push({ kind: 'heading', level: 2, text: 'Timeline (UTC)', id: 'timeline' });
     const rows: Rich[][] = [];
@@ -373,3 +389,19 @@ function timelineVantage(v: VantageEvidence): TimelineVantage {
   return { name: v.vantage, marks, note };
 }
 
+
+/** When the incident struck: the request that met the dead connection, else the RST or the probe. */
+function incidentTime(i: ReportIncident): string {
+  return i.times.request ?? i.rst?.time ?? i.probe?.time ?? '-';
+}
+
+/** Who broke the connection, in a few words for the index (the section says it in full). */
+function brokenBy(i: ReportIncident): string {
+  const v = i.verdict;
+  if (v?.faultyHop) return v.faultyHop;
+  // A segment between two named hops says where; one between the capture's own ends says nothing more than the packets.
+  if (v?.segment && (v.segment.after !== null || v.segment.before !== null)) return `between ${v.segment.after ?? 'the client'} and ${v.segment.before ?? 'the server'}`;
+  if (i.kind === 'stale-reuse-timeout') return 'silent drop on the path';
+  if (!i.rst) return 'unknown';
+  return i.rst.origin === 'middlebox' ? 'a middlebox (forged RST)' : i.rst.origin === 'server' ? 'the server' : 'unknown';
+}
