@@ -195,20 +195,66 @@ export interface RstContext {
   readonly afterIdleGap: number | null;
 }
 
-/** An HTTP/1.x request or response, or a TLS record, seen on the payload. */
+/** An HTTP/1.x or HTTP/2 request or response, an HTTP/2 GOAWAY / RST_STREAM, or a TLS record, seen on the payload. */
 export interface AppMessage {
   /** Frame of the segment where the message starts. */
   readonly frame: number;
   readonly micros: number;
-  readonly kind: 'http-request' | 'http-response' | 'tls-client-hello' | 'tls-application-data';
+  readonly kind: 'http-request' | 'http-response' | 'tls-client-hello' | 'tls-application-data' | 'h2-goaway' | 'h2-rst-stream';
   readonly method?: string;
   readonly path?: string;
+  /** Host header, or HTTP/2 :authority. */
   readonly host?: string;
   readonly requestId?: string;
   readonly userAgent?: string;
   readonly status?: number;
   /** TLS ClientHello server name. */
   readonly sni?: string;
+  /** 'h2' for HTTP/2 messages (absent for HTTP/1.x). */
+  readonly protocol?: 'h2';
+  /** HTTP/2 stream of a request, response, or RST_STREAM. */
+  readonly streamId?: number;
+  readonly contentType?: string;
+  /** gRPC `service/method` (from the path of an application/grpc request). */
+  readonly grpc?: string;
+  /** gRPC status from a response's trailers (or a trailers-only response). */
+  readonly grpcStatus?: number;
+  /** HTTP/2 GOAWAY: the last stream the sender will process; GOAWAY / RST_STREAM: the error code's name. */
+  readonly lastStreamId?: number;
+  readonly errorCode?: string;
+  /** HTTP/2 GOAWAY / RST_STREAM: which side sent it. */
+  readonly from?: 'client' | 'server';
+  /** Header fields of this block that referenced HPACK entries from before the capture (unknown). */
+  readonly unknownHeaderFields?: number;
+}
+
+/** The application protocol of a connection, as its bytes showed it. */
+export type AppProtocol = 'http/1.1' | 'h2c' | 'h2' | 'grpc' | 'tls';
+
+/** What the HTTP/2 frames of a connection said (see docs/http2.md). */
+export interface H2Summary {
+  /** How HTTP/2 was recognised: the client preface, an `Upgrade: h2c` answered 101, or frames on a connection whose start was not captured. */
+  readonly via: 'prior-knowledge' | 'upgrade' | 'midstream';
+  /** Whether HPACK saw every header block from the connection start (false: some fields may be unknown). */
+  readonly hpackFromStart: boolean;
+  /** Header fields that referenced HPACK entries from before the capture (skipped, not guessed). */
+  readonly unknownHeaderFields: number;
+  /** Streams the client opened (HEADERS seen), and the highest stream id. */
+  readonly streams: number;
+  readonly highestStreamId: number;
+  /** PING frames (not ACKs) sent by each side, ACKs seen, and the spread of intervals between one side's PINGs. */
+  readonly pings: {
+    readonly client: number;
+    readonly server: number;
+    readonly acks: number;
+    readonly minIntervalSeconds: number | null;
+    readonly maxIntervalSeconds: number | null;
+    readonly firstFrame: number | null;
+    readonly lastFrame: number | null;
+  };
+  /** The first GOAWAY, and streams the client opened after it above its last stream id (the h2 keep-alive race). */
+  readonly goaway: { readonly frame: number; readonly micros: number; readonly from: 'client' | 'server'; readonly lastStreamId: number; readonly errorCode: string } | null;
+  readonly streamsAfterGoaway: readonly { readonly frame: number; readonly streamId: number }[];
 }
 
 export interface Connection {
@@ -261,6 +307,12 @@ export interface Connection {
   readonly appMessagesDropped: number;
   /** TLS server name from the ClientHello, when seen. */
   readonly sni: string | null;
+  /** ALPN (RFC 7301): the protocols the ClientHello offered and the one the ServerHello selected. */
+  readonly alpn: { readonly offered: readonly string[]; readonly selected: string | null } | null;
+  /** The application protocol seen: http/1.1, h2c (cleartext HTTP/2), h2 (HTTP/2 over TLS, by ALPN), grpc, tls; null when none. */
+  readonly appProtocol: AppProtocol | null;
+  /** HTTP/2 frames seen on the connection (null when it was not HTTP/2 in clear text). */
+  readonly h2: H2Summary | null;
   /** The first FIN of each side and what followed it (null when that side sent none). */
   readonly afterClientFin: AfterFin | null;
   readonly afterServerFin: AfterFin | null;

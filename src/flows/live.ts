@@ -219,6 +219,7 @@ export class LiveConnection {
       } else if (seqGt(p.seq, me.nextSeq) && !syn) {
         me.segmentsNotCaptured++;
         this.addAnomaly('previous-segment-not-captured', frame);
+        this.sniffer?.h2?.lost(fromClient); // HTTP/2 frames and HPACK state lost bytes: resynchronise
         this.historyLog(fromClient, 'g', me);
       }
     }
@@ -611,6 +612,10 @@ export class LiveConnection {
       app: this.app ?? [],
       appMessagesDropped: this.appDropped,
       sni: this.sni,
+      alpn: this.sniffer && (this.sniffer.alpnOffered || this.sniffer.alpnSelected !== null)
+        ? { offered: this.sniffer.alpnOffered ?? [], selected: this.sniffer.alpnSelected } : null,
+      appProtocol: this.sniffer?.protocol() ?? null,
+      h2: this.sniffer?.h2?.summary() ?? null,
       afterClientFin: toAfterFin(this.afterClientFin),
       afterServerFin: toAfterFin(this.afterServerFin),
       firstRst: this.firstRst,

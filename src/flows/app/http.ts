@@ -15,6 +15,8 @@ export interface HttpHead {
   readonly host?: string;
   readonly requestId?: string;
   readonly userAgent?: string;
+  /** `Upgrade: h2c` (RFC 7540 §3.2): on a request, the client asks; on a 101 response, the server switched. */
+  readonly upgradeH2c?: true;
   /** Body bytes that follow the head: a number, or 'chunked' / 'unknown' (until close). */
   readonly body: number | 'chunked' | 'unknown';
 }
@@ -137,6 +139,7 @@ const HEADER = {
   USER_AGENT: bytesOf('user-agent'),
   CONTENT_LENGTH: bytesOf('content-length'),
   TRANSFER_ENCODING: bytesOf('transfer-encoding'),
+  UPGRADE: bytesOf('upgrade'),
 } as const;
 
 function bytesOf(s: string): Uint8Array {
@@ -192,6 +195,7 @@ export function parseHead(b: Uint8Array, o: number, end: number): HttpHead | nul
   let host: string | undefined, requestId: string | undefined, userAgent: string | undefined;
   let contentLength: number | null = null;
   let chunked = false;
+  let upgradeH2c = false;
   let next = firstLf < 0 ? -1 : firstLf + 1;
   while (next >= 0) {
     const s = next;
@@ -221,6 +225,9 @@ export function parseHead(b: Uint8Array, o: number, end: number): HttpHead | nul
           if (Number.isInteger(n) && n >= 0) contentLength = n;
         }
         break;
+      case 7:
+        if (nameIs(b, ns, ne, HEADER.UPGRADE) && /(^|[\s,])h2c([\s,]|$)/i.test(latin1Trimmed(b, colon + 1, e))) upgradeH2c = true;
+        break;
       case 17:
         if (nameIs(b, ns, ne, HEADER.TRANSFER_ENCODING) && /chunked/i.test(latin1Trimmed(b, colon + 1, e))) chunked = true;
         break;
@@ -240,6 +247,7 @@ export function parseHead(b: Uint8Array, o: number, end: number): HttpHead | nul
   if (host !== undefined) head.host = host;
   if (requestId !== undefined) head.requestId = requestId;
   if (userAgent !== undefined) head.userAgent = userAgent;
+  if (upgradeH2c) head.upgradeH2c = true;
   head.body = body;
   return head;
 }

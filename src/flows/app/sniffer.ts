@@ -1,7 +1,9 @@
 import type { BufferAccount } from '../buffered.js';
 import type { AppMessage } from '../connection.js';
 import { findHeadEnd, looksLikeRequest, looksLikeResponse, parseHead, type HttpHead } from './http.js';
-import { TlsContentType, clientHelloSni, tlsRecordLength, tlsRecordType } from './tls.js';
+import { looksLikeFrames, startsWithPreface } from './h2/frames.js';
+import { H2Tracker } from './h2-tracker.js';
+import { TlsContentType, clientHelloSni, helloAlpn, tlsRecordLength, tlsRecordType } from './tls.js';
 
 /**
  * A head (HTTP) or ClientHello split over segments is collected up to this many bytes; past it,
@@ -35,6 +37,17 @@ export class AppSniffer {
   private readonly server = new Direction();
   /** Whether the last message reported came from the client (to report TLS data once per turn). */
   private lastTlsDataFromClient: boolean | null = null;
+  /** Set once the connection is known to speak HTTP/2 in clear text: every later byte goes to it. */
+  h2: H2Tracker | null = null;
+  /** The client asked for `Upgrade: h2c`; a 101 answer switches both directions to HTTP/2. */
+  private upgradeAsked = false;
+  /** Whether any payload was seen yet (HTTP/2 frames on the very first one: a capture that began mid-connection). */
+  private seenPayload = false;
+  /** What the first message showed (for Connection.appProtocol). */
+  sawHttp1 = false;
+  sawTls = false;
+  alpnOffered: string[] | null = null;
+  alpnSelected: string | null = null;
 
   /**
    * @param onAnomaly told when a head or ClientHello ran past MAX_PENDING_HEAD and was read only
@@ -53,6 +66,20 @@ export class AppSniffer {
     const d = fromClient ? this.client : this.server;
     let o = start;
     const end = start + len;
+    if (this.h2) {
+      this.h2.push(fromClient, b, o, end, frame, micros, emit);
+      return;
+    }
+    const first = !this.seenPayload;
+    this.seenPayload = true;
+    if (fromClient && !d.pending && startsWithPreface(b, o, end)) {
+      this.startH2('prior-knowledge', fromClient, b, o, end, frame, micros, emit);
+      return;
+    }
+    if (first && looksLikeFrames(b, o, end)) {
+      this.startH2('midstream', fromClient, b, o, end, frame, micros, emit);
+      return;
+    }
     if (d.pending) {
       o = this.continuePending(d, fromClient, b, o, end, emit);
       if (o < 0) return;
@@ -78,12 +105,18 @@ export class AppSniffer {
           this.startPending(d, 'http', b, o, end, frame, micros);
           return;
         }
-        this.emitHttp(d, parseHead(b, o, headEnd), frame, micros, emit);
+        const head = parseHead(b, o, headEnd);
+        this.emitHttp(d, head, frame, micros, emit);
         o = headEnd;
+        if (head && this.switchesToH2(head)) {
+          this.startH2('upgrade', fromClient, b, o, end, frame, micros, emit);
+          return;
+        }
         continue;
       }
       const tlsType = tlsRecordType(b, o, end);
       if (tlsType >= 0) {
+        this.sawTls = true;
         d.bodyRemaining = 0;
         const recLen = tlsRecordLength(b, o, end);
         if (fromClient && tlsType === TlsContentType.HANDSHAKE && b[o + 5] === 1) {
@@ -92,6 +125,11 @@ export class AppSniffer {
             return;
           }
           this.emitHello(clientHelloSni(b, o, o + recLen), frame, micros, emit);
+          this.alpnOffered ??= helloAlpn(b, o, o + recLen, true);
+        } else if (!fromClient && tlsType === TlsContentType.HANDSHAKE && b[o + 5] === 2 && this.alpnSelected === null) {
+          // ServerHello: the selected ALPN (when the record is whole in this segment, as it nearly always is).
+          const names = o + recLen <= end ? helloAlpn(b, o, o + recLen, false) : null;
+          if (names && names.length > 0) this.alpnSelected = names[0]!;
         } else if (tlsType === TlsContentType.APPLICATION_DATA && this.lastTlsDataFromClient !== fromClient) {
           this.lastTlsDataFromClient = fromClient;
           if (fromClient) emit({ frame, micros, kind: 'tls-application-data' });
@@ -155,6 +193,7 @@ export class AppSniffer {
     const recLen = tlsRecordLength(buf, 0, d.pendingLen);
     if (recLen > d.pendingLen && !full) return -1;
     this.emitHello(clientHelloSni(buf, 0, Math.min(recLen, d.pendingLen)), d.pendingFrame, d.pendingMicros, emit);
+    this.alpnOffered ??= helloAlpn(buf, 0, Math.min(recLen, d.pendingLen), true);
     this.drop(d);
     void fromClient;
     if (recLen > d.pendingLen) {
@@ -165,6 +204,30 @@ export class AppSniffer {
     return o + (recLen - before);
   }
 
+  private switchesToH2(head: HttpHead): boolean {
+    if (head.kind === 'request') {
+      if (head.upgradeH2c) this.upgradeAsked = true;
+      return false;
+    }
+    return this.upgradeAsked && head.status === 101;
+  }
+
+  private startH2(via: 'prior-knowledge' | 'upgrade' | 'midstream', fromClient: boolean, b: Uint8Array, o: number, end: number, frame: number, micros: number, emit: Emit): void {
+    this.drop(this.client);
+    this.drop(this.server);
+    this.h2 = new H2Tracker(via, (code, f) => this.onAnomaly?.(code, f));
+    if (o < end) this.h2.push(fromClient, b, o, end, frame, micros, emit);
+  }
+
+  /** The protocol the bytes showed (see Connection.appProtocol). */
+  protocol(): 'http/1.1' | 'h2c' | 'h2' | 'grpc' | 'tls' | null {
+    if (this.h2) return this.h2.grpc ? 'grpc' : 'h2c';
+    if (this.alpnSelected === 'h2') return 'h2';
+    if (this.sawTls) return 'tls';
+    if (this.sawHttp1) return 'http/1.1';
+    return null;
+  }
+
   private drop(d: Direction): void {
     if (d.pending) this.account?.give(d.pending.buffer.byteLength);
     d.pending = null;
@@ -172,6 +235,7 @@ export class AppSniffer {
 
   private emitHttp(d: Direction, head: HttpHead | null, frame: number, micros: number, emit: Emit): void {
     if (!head) return;
+    this.sawHttp1 = true;
     d.bodyRemaining = typeof head.body === 'number' ? head.body : 0;
     if (head.kind === 'request') {
       // Key by key, no spreads (one message per request): the same keys in the same order.
@@ -187,6 +251,7 @@ export class AppSniffer {
 
   private emitHello(sni: string | null, frame: number, micros: number, emit: Emit): void {
     if (sni === null) return;
+    this.sawTls = true;
     emit({ frame, micros, kind: 'tls-client-hello', ...(sni ? { sni } : {}) });
   }
 }

@@ -1,0 +1,130 @@
+/**
+ * The HTTP/2 side of the app sniffer: runs an H2Session over a connection's payload, turns its
+ * events into AppMessages (requests and responses per stream, GOAWAY, RST_STREAM) and keeps the
+ * connection's H2Summary (PING counts and intervals, the first GOAWAY, streams opened after it).
+ */
+import type { AppMessage, H2Summary } from '../connection.js';
+import { H2Session, grpcMethodOf, h2ErrorName, isGrpc, type H2Event } from './h2/session.js';
+
+type Emit = (m: AppMessage) => void;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** At most this many streams opened after a GOAWAY are listed (the count keeps going). */
+const MAX_AFTER_GOAWAY = 32;
+
+export class H2Tracker {
+  private readonly session: H2Session;
+  private emit: Emit = () => {};
+  private streams = 0;
+  private unknownFields = 0;
+  private pingsClient = 0;
+  private pingsServer = 0;
+  private acks = 0;
+  private lastPingClient = -1;
+  private lastPingServer = -1;
+  private minInterval = Infinity;
+  private maxInterval = 0;
+  private firstPingFrame: number | null = null;
+  private lastPingFrame: number | null = null;
+  private goaway: Mutable<NonNullable<H2Summary['goaway']>> | null = null;
+  private readonly afterGoaway: { frame: number; streamId: number }[] = [];
+  /** Whether any request was gRPC (application/grpc). */
+  grpc = false;
+
+  constructor(readonly via: H2Summary['via'], onAnomaly: (code: string, frame: number) => void) {
+    const fromStart = via !== 'midstream';
+    this.session = new H2Session(fromStart, via !== 'midstream', (e) => this.onEvent(e), onAnomaly);
+  }
+
+  push(fromClient: boolean, b: Uint8Array, start: number, end: number, frame: number, micros: number, emit: Emit): void {
+    this.emit = emit;
+    this.session.push(fromClient, b, start, end, frame, micros);
+  }
+
+  /** A direction lost bytes (content gap): resynchronise it. */
+  lost(fromClient: boolean): void {
+    this.session.lost(fromClient);
+  }
+
+  summary(): H2Summary {
+    const hp = this.session.hpackFromStart;
+    return {
+      via: this.via,
+      hpackFromStart: hp.client && hp.server,
+      unknownHeaderFields: this.unknownFields,
+      streams: this.streams,
+      highestStreamId: this.session.highestClientStream,
+      pings: {
+        client: this.pingsClient, server: this.pingsServer, acks: this.acks,
+        minIntervalSeconds: this.minInterval === Infinity ? null : this.minInterval / 1e6,
+        maxIntervalSeconds: this.minInterval === Infinity ? null : this.maxInterval / 1e6,
+        firstFrame: this.firstPingFrame, lastFrame: this.lastPingFrame,
+      },
+      goaway: this.goaway,
+      streamsAfterGoaway: this.afterGoaway,
+    };
+  }
+
+  private onEvent(e: H2Event): void {
+    switch (e.type) {
+      case 'headers': return this.onHeaders(e);
+      case 'ping': {
+        if (e.ack) { this.acks++; return; }
+        if (this.firstPingFrame === null) this.firstPingFrame = e.frame;
+        this.lastPingFrame = e.frame;
+        const last = e.fromClient ? this.lastPingClient : this.lastPingServer;
+        if (last >= 0) {
+          const interval = e.micros - last;
+          if (interval < this.minInterval) this.minInterval = interval;
+          if (interval > this.maxInterval) this.maxInterval = interval;
+        }
+        if (e.fromClient) { this.pingsClient++; this.lastPingClient = e.micros; } else { this.pingsServer++; this.lastPingServer = e.micros; }
+        return;
+      }
+      case 'goaway': {
+        const from = e.fromClient ? 'client' : 'server';
+        if (this.goaway === null) this.goaway = { frame: e.frame, micros: e.micros, from, lastStreamId: e.lastStreamId, errorCode: h2ErrorName(e.errorCode) };
+        this.emit({ frame: e.frame, micros: e.micros, kind: 'h2-goaway', protocol: 'h2', from, lastStreamId: e.lastStreamId, errorCode: h2ErrorName(e.errorCode) });
+        return;
+      }
+      case 'rst-stream':
+        this.emit({ frame: e.frame, micros: e.micros, kind: 'h2-rst-stream', protocol: 'h2', from: e.fromClient ? 'client' : 'server', streamId: e.streamId, errorCode: h2ErrorName(e.errorCode) });
+        return;
+      default:
+        return; // settings, data: nothing per message
+    }
+  }
+
+  private onHeaders(e: Extract<H2Event, { type: 'headers' }>): void {
+    const h = e.headers;
+    this.unknownFields += e.unknownFields;
+    if (e.fromClient) {
+      if (h.method === undefined && h.path === undefined) return; // request trailers
+      this.streams++;
+      // The peer's GOAWAY said it will not process streams above lastStreamId: a stream opened after it is lost.
+      const g = this.goaway;
+      if (g !== null && g.from === 'server' && e.streamId > g.lastStreamId && this.afterGoaway.length < MAX_AFTER_GOAWAY) {
+        this.afterGoaway.push({ frame: e.frame, streamId: e.streamId });
+      }
+      const m: Mutable<AppMessage> = { frame: e.frame, micros: e.micros, kind: 'http-request', method: h.method ?? '?', path: h.path ?? '?', protocol: 'h2', streamId: e.streamId };
+      if (h.authority !== undefined) m.host = h.authority;
+      if (h.requestId !== undefined) m.requestId = h.requestId;
+      if (h.userAgent !== undefined) m.userAgent = h.userAgent;
+      if (h.contentType !== undefined) m.contentType = h.contentType;
+      if (isGrpc(h.contentType)) {
+        this.grpc = true;
+        const g2 = h.path !== undefined ? grpcMethodOf(h.path.split('?')[0]!) : null;
+        if (g2) m.grpc = `${g2.service}/${g2.method}`;
+      }
+      if (e.unknownFields > 0) m.unknownHeaderFields = e.unknownFields;
+      this.emit(m);
+      return;
+    }
+    if (h.status === undefined && h.grpcStatus === undefined) return;
+    const m: Mutable<AppMessage> = { frame: e.frame, micros: e.micros, kind: 'http-response', status: h.status ?? 0, protocol: 'h2', streamId: e.streamId };
+    if (h.status === undefined) delete m.status;
+    if (h.grpcStatus !== undefined) m.grpcStatus = h.grpcStatus;
+    if (e.unknownFields > 0) m.unknownHeaderFields = e.unknownFields;
+    this.emit(m);
+  }
+}
