@@ -219,7 +219,7 @@ run_scenario() {
   start_capture "$NS_L" any "$w/lb-any.pcap"
 
   ip netns exec "$NS_S" "$NODE" "$LAB/server.mjs" --log "$w/server.log" --ready "$w/server.ready" \
-    --keep-alive-timeout "$SERVER_KA_MS" "$SERVER4:$SERVER_PORT" "$SERVER4:$SERVER_PORT_B" "[$SERVER6]:$SERVER_PORT" &
+    --keep-alive-timeout "$SERVER_KA_MS" $( ((H2_GOAWAY_MS >= 0)) && echo --h2 "$H2_GOAWAY_MS") "$SERVER4:$SERVER_PORT" "$SERVER4:$SERVER_PORT_B" "[$SERVER6]:$SERVER_PORT" &
   srv_pid=$!
   PIDS+=($srv_pid)
   for ((i = 0; i < 100; i++)); do [[ -s $w/server.ready ]] && break; sleep 0.1; done
@@ -236,6 +236,8 @@ run_scenario() {
       kill -0 "$cli_pid" 2>/dev/null || die "client exited before holding its connections open"
       sleep 0.1
     done
+  elif ((H2_GOAWAY_MS >= 0)); then
+    ip netns exec "$NS_C" "$NODE" "$LAB/h2-client.mjs" "$name" "$w" # HTTP/2 scenarios (issue 19)
   else
     ip netns exec "$NS_C" "$NODE" "$LAB/client.mjs" "$name" "$w"
   fi
@@ -294,7 +296,7 @@ run_scenario() {
   mkdir -p "$dest"
   cp "$w"/{client-any.pcap,client-eth.pcap,server.pcap,server.pcapng,lb-any.pcap,client.log,server.log,client-run.json,lab-run.txt} "$dest/"
   [[ -f $w/lb-conntrack-events.txt ]] && cp "$w/lb-conntrack-events.txt" "$dest/"
-  "$NODE" "$LAB/verify.mjs" "$name" "$dest"
+  if ((H2_GOAWAY_MS >= 0)); then "$NODE" "$LAB/h2-verify.mjs" "$name" "$dest"; else "$NODE" "$LAB/verify.mjs" "$name" "$dest"; fi
 }
 
 # ---------------------------------------------------------------- main

@@ -213,6 +213,81 @@ export const SCENARIOS = [
       // No closeAll(): the client holds its connections open while the captures stop (holdOpen).
     },
   },
+  // ---- HTTP/2 (issue 19): h2c through the same LB; client lab/h2-client.mjs, server node:http2 --------
+  {
+    num: 19,
+    name: 'h2-rst-after-idle',
+    family: 4,
+    description: 'h2c (node:http2 on both ends, prior knowledge), no keepalive of any kind: three requests on one pooled HTTP/2 connection, 13 s idle (LB forgets it after 10 s), then two requests sent together on streams 7 and 9: the LB answers with an RST (source = VIP, TTL 64) that kills both streams (two 503 UC lines); the pool dials a new connection for the next request.',
+    lbIdleTimeoutSeconds: 10,
+    lbAction: 'REJECT',
+    serverKeepAliveTimeoutMs: 0,
+    clientKeepalive: null,
+    h2: { goawayMs: 0 },
+    expect: { client: ['stale-reuse-rst'], server: [], lb: ['stale-reuse-rst'] },
+    verdict: { faultyHop: BETWEEN, rstOrigin: 'middlebox' },
+    async run(c) {
+      const a = c.pool('a', SERVICES.backend);
+      await a.request({ method: 'GET', path: '/api/items/1' });
+      await sleep(250);
+      await a.request({ method: 'POST', path: '/api/orders', body: '{"sku":"A-1","qty":2}' });
+      await sleep(250);
+      await a.request({ method: 'GET', path: '/api/items/3' });
+      await sleep(13000);
+      await Promise.all([a.request({ method: 'GET', path: '/api/items/4' }), a.request({ method: 'GET', path: '/api/items/5' })]);
+      await sleep(300);
+      await a.request({ method: 'GET', path: '/api/items/6' });
+      await sleep(200);
+      await c.closeAll();
+    },
+  },
+  {
+    num: 20,
+    name: 'h2-ping-keepalive',
+    family: 4,
+    description: 'Same traffic and 13 s idle as h2-rst-after-idle, but the client sends an HTTP/2 PING every 3 s (session.ping(), as gRPC keepalive or Envoy connection_keepalive would): the PINGs keep the LB conntrack entry warm and the requests after the idle succeed; no incident.',
+    lbIdleTimeoutSeconds: 10,
+    lbAction: 'REJECT',
+    serverKeepAliveTimeoutMs: 0,
+    clientKeepalive: null,
+    h2: { goawayMs: 0, pingEveryMs: 3000 },
+    expect: { client: [], server: [], lb: [] },
+    verdict: null,
+    async run(c) {
+      const a = c.pool('a', SERVICES.backend);
+      await a.request({ method: 'GET', path: '/api/items/1' });
+      await sleep(250);
+      await a.request({ method: 'GET', path: '/api/items/2' });
+      a.startPings(this.h2.pingEveryMs);
+      await sleep(13000);
+      await Promise.all([a.request({ method: 'GET', path: '/api/items/3' }), a.request({ method: 'GET', path: '/api/items/4' })]);
+      a.stopPings();
+      await sleep(200);
+      await c.closeAll();
+    },
+  },
+  {
+    num: 21,
+    name: 'h2-goaway-race',
+    family: 4,
+    description: 'The server (node:http2) closes an HTTP/2 session idle for 2 s: GOAWAY (last stream 1, NO_ERROR), then FIN. The client (raw frames, a pool that missed the GOAWAY) opens stream 3 at 4.5 s idle: above the GOAWAY\'s last stream id, never processed; the server kernel answers with an RST (503 UC). LB idle timeout 3600 s.',
+    lbIdleTimeoutSeconds: 3600,
+    lbAction: 'REJECT',
+    serverKeepAliveTimeoutMs: 0,
+    clientKeepalive: null,
+    h2: { goawayMs: 2000 },
+    expect: { client: ['reuse-after-goaway'], server: ['reuse-after-goaway'], lb: ['reuse-after-goaway', 'reuse-after-goaway'] },
+    verdict: { faultyHop: 'server', rstOrigin: 'server' },
+    async run(c) {
+      const a = c.raw('a', SERVICES.backend);
+      await a.request({ method: 'GET', path: '/api/items/1' });
+      await sleep(4500);
+      await a.request({ method: 'GET', path: '/api/items/2' });
+      await sleep(200);
+      await c.closeAll();
+    },
+  },
+  // ---- end of HTTP/2 block (issue 19) -----------------------------------------------------------
 ];
 
 export const REQUEST_TIMEOUT_MS = 3000; // like an Istio VirtualService `timeout: 3s`
@@ -241,6 +316,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       LB_ACTION: s.lbAction,
       SERVER_KA_MS: s.serverKeepAliveTimeoutMs,
       HOLD_OPEN: s.holdOpen ? 1 : 0,
+      // HTTP/2 scenarios (issue 19): the server speaks h2c, GOAWAY after this idle (0: never).
+      H2_GOAWAY_MS: s.h2 ? s.h2.goawayMs : -1,
     };
     for (const [k, v] of Object.entries(kv)) console.log(`${k}='${v}'`);
   } else {

@@ -6,6 +6,7 @@
 //   LISTEN = ip:port or [ip6]:port
 
 import http from 'node:http';
+import http2 from 'node:http2';
 import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { render, hostPort } from './accesslog.mjs';
@@ -21,6 +22,11 @@ const opt = (k) => {
 const logPath = opt('--log');
 const readyPath = opt('--ready');
 const keepAliveTimeout = Number(opt('--keep-alive-timeout'));
+// HTTP/2 (issue 19): `--h2 GOAWAY_MS` serves h2c (prior knowledge) with node:http2; GOAWAY_MS > 0
+// closes a session idle that long (GOAWAY, then FIN), like Envoy's idle_timeout or gRPC's
+// max_connection_idle. Without --h2: HTTP/1.1.
+const h2At = args.indexOf('--h2');
+const h2GoawayMs = h2At >= 0 ? Number(opt('--h2')) : null;
 const listens = args.map((a) => {
   const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(a);
   return { host: m[1], port: Number(m[2]) };
@@ -28,6 +34,8 @@ const listens = args.map((a) => {
 fs.writeFileSync(logPath, '');
 
 function handler(req, res) {
+  // node:http2's compat socket is gone once the stream closed: take its addresses now.
+  const s = { localAddress: req.socket.localAddress, localPort: req.socket.localPort, remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort };
   const startMs = Date.now();
   const t0 = performance.now();
   const chunks = [];
@@ -35,17 +43,16 @@ function handler(req, res) {
   req.on('data', (d) => { chunks.push(d); received += d.length; });
   req.on('end', () => {
     const id = req.headers['x-request-id'] ?? null;
-    const body = JSON.stringify({ ok: true, path: req.url, requestId: id, servedBy: hostPort(req.socket.localAddress, req.socket.localPort) }) + '\n';
+    const body = JSON.stringify({ ok: true, path: req.url, requestId: id, servedBy: hostPort(s.localAddress, s.localPort) }) + '\n';
     const svc = Math.floor(performance.now() - t0);
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
     res.end(body);
     res.on('finish', () => {
-      const s = req.socket;
       fs.appendFileSync(logPath, render({
         START_TIME: new Date(startMs).toISOString(),
         'REQ(:METHOD)': req.method,
         'REQ(X-ENVOY-ORIGINAL-PATH?:PATH)': req.url,
-        PROTOCOL: `HTTP/${req.httpVersion}`,
+        PROTOCOL: req.httpVersion === '2.0' ? 'HTTP/2' : `HTTP/${req.httpVersion}`,
         RESPONSE_CODE: 200,
         RESPONSE_FLAGS: null,
         RESPONSE_CODE_DETAILS: 'via_upstream',
@@ -56,7 +63,7 @@ function handler(req, res) {
         'REQ(X-FORWARDED-FOR)': req.headers['x-forwarded-for'],
         'REQ(USER-AGENT)': req.headers['user-agent'],
         'REQ(X-REQUEST-ID)': id,
-        'REQ(:AUTHORITY)': req.headers.host,
+        'REQ(:AUTHORITY)': req.headers.host ?? req.headers[':authority'],
         // The inbound sidecar's upstream is the app; in the lab app and sidecar are one
         // process, so the "app" address is this socket's own and no sidecar->app socket
         // exists (UPSTREAM_LOCAL_ADDRESS "-", Istio would show 127.0.0.6:port).
@@ -75,9 +82,10 @@ function handler(req, res) {
 const servers = [];
 let pending = listens.length;
 for (const l of listens) {
-  const srv = http.createServer(handler);
+  const srv = h2GoawayMs === null ? http.createServer(handler) : http2.createServer(handler);
   // 0 disables Node's idle keep-alive close (default 5000 ms); >0 = the server-fin scenario.
-  srv.keepAliveTimeout = keepAliveTimeout;
+  if (h2GoawayMs === null) srv.keepAliveTimeout = keepAliveTimeout;
+  else if (h2GoawayMs > 0) srv.on('session', (session) => session.setTimeout(h2GoawayMs, () => session.close()));
   srv.listen({ host: l.host, port: l.port, ipv6Only: l.host.includes(':') }, () => {
     if (--pending === 0) fs.writeFileSync(readyPath, `${process.pid}\n`);
   });
