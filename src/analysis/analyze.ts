@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
-import type { ReadOptions } from '../capture/index.js';
+import type { CaptureSummary, ReadOptions } from '../capture/index.js';
+import type { CaptureParser } from '../capture/parser.js';
 import { linkTypeName } from '../decode/index.js';
 import { correlate, type CorrelatedIncident, type HopLogs, type LogsSummary, type VantageAlignment } from '../correlate/index.js';
-import { Detector, MAX_OPEN_AT_END, type AtRiskConnection, type Destination, type IncidentKind, type LbTimeouts } from '../detect/index.js';
+import { Detector, MAX_OPEN_AT_END, type AtRiskConnection, type Destination, type Incident, type IncidentKind, type LbTimeouts } from '../detect/index.js';
 import { readLogFile, type LogReadResult } from '../logs/index.js';
-import type { Connection } from '../flows/index.js';
+import type { Connection, ConnectionTable, LiveConnection } from '../flows/index.js';
 import { isoWithPrecision } from '../shared/time.js';
-import { runFlows, type CaptureSource, type FlowRunSummary } from './flows.js';
+import { runFlows, type CaptureSource, type FlowCounts, type FlowRunSummary } from './flows.js';
 
 /** The idle threshold's default: a request after 10 s or more of silence can be a stale reuse. */
 export const DEFAULT_IDLE_THRESHOLD_SECONDS = 10;
@@ -32,6 +33,34 @@ export interface AnalyzeOptions extends ReadOptions {
   lbTimeouts?: LbTimeouts;
   /** Keep a bounded trace of every connection's segments on the records (to align several captures). */
   traceSegments?: boolean;
+  /** Live use (`flowdoc watch`): incidents as they complete, and a view of the analysis while it runs. */
+  live?: AnalyzeLive;
+}
+
+export interface AnalyzeLive {
+  /**
+   * An incident the moment it completes: when its connection closes (RST, FIN both ways) or, for
+   * one that never closes, when it is handed on (evicted, expired, end of capture). The same
+   * object the final report holds for it (see Detector.peek for the one caveat).
+   */
+  onIncident(incident: CorrelatedIncident): void;
+  /** Before the first packet: the running analysis, to read while the pass runs. */
+  onStart?(view: AnalysisView): void;
+  /** After every TCP segment reached the connection table, with its capture time (µs). */
+  onSegment?(micros: number): void;
+}
+
+/** The analysis while it runs (a live stream). */
+export interface AnalysisView {
+  readonly table: ConnectionTable;
+  readonly counts: Readonly<FlowCounts>;
+  /** The capture parser, once the format is known. */
+  readonly parser: CaptureParser | null;
+  /**
+   * The report of what was seen so far: every incident reported, destinations and at-risk of the
+   * connections already handed on (connections still live are in the table's counts only).
+   */
+  current(): AnalysisResult;
 }
 
 export interface CaptureDescription {
@@ -121,35 +150,65 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
   const idleThresholdSeconds = options.idleThresholdSeconds ?? DEFAULT_IDLE_THRESHOLD_SECONDS;
   const maxConnections = options.maxConnections ?? 1_000_000;
   const lingerSeconds = options.lingerSeconds ?? 10;
-  let first = Infinity, last = -Infinity;
-  let headsCut = 0;
+  const span = { first: Infinity, last: -Infinity, headsCut: 0 };
   const detector = new Detector({ idleThresholdSeconds, precision: 6, ...(options.lbTimeouts && { lbTimeouts: options.lbTimeouts }) });
+  const skewMs = (options.skewSeconds ?? 1) * 1000;
+  const settings = { idleThresholdSeconds, maxConnections, lingerSeconds, lbTimeouts: options.lbTimeouts };
+  const live = options.live ? new LiveIncidents(detector, options.live, skewMs) : null;
+  let view: { table: ConnectionTable; counts: Readonly<FlowCounts>; parser: CaptureParser | null } | null = null;
+  const { live: _live, ...readOptions } = options;
   const run = await runFlows(file, (c) => {
-    if (c.firstMicros < first) first = c.firstMicros;
-    if (c.lastMicros > last) last = c.lastMicros;
-    headsCut += c.anomalyCounts['http-head-too-long'] ?? 0;
+    if (c.firstMicros < span.first) span.first = c.firstMicros;
+    if (c.lastMicros > span.last) span.last = c.lastMicros;
+    span.headsCut += c.anomalyCounts['http-head-too-long'] ?? 0;
     detector.onConnection(c);
+    live?.onFinished(c);
     options.onConnection?.(c);
   }, {
-    ...options,
+    ...readOptions,
+    ...(options.live && {
+      onParser: (p: CaptureParser) => { if (view) view.parser = p; options.onParser?.(p); },
+      live: {
+        onStart: (table: ConnectionTable, counts: Readonly<FlowCounts>) => {
+          const v = { table, counts, parser: null as CaptureParser | null };
+          view = v;
+          options.live!.onStart?.({
+            table, counts,
+            get parser() { return v.parser; },
+            current: () => currentResult(file, v, detector, span, settings, live!),
+          });
+        },
+        onClosed: (c) => live!.onClosed(c),
+        ...(options.live.onSegment && { onSegment: options.live.onSegment }),
+      },
+    }),
     table: {
       idleThresholdMicros: idleThresholdSeconds * 1e6, maxConnections, lingerMicros: lingerSeconds * 1e6,
       ...(options.traceSegments ? { traceSegments: true } : {}),
     },
   });
-  const { incidents: found, destinations, atRisk, atRiskNotChecked } = detector.finish();
+  const found = detector.finish();
   const logResults = await Promise.all((options.logs ?? []).map((l) => readLogFile(l.file, { hop: l.hop, ...(options.logFormat ? { format: options.logFormat } : {}) })));
-  const skewMs = (options.skewSeconds ?? 1) * 1000;
+  return buildResult(run, span, found, logResults, skewMs, settings);
+}
+
+interface Span { first: number; last: number; headsCut: number }
+interface Settings { idleThresholdSeconds: number; maxConnections: number; lingerSeconds: number; lbTimeouts: LbTimeouts | undefined }
+
+/** The report, from one pass's summary and what the detector found. */
+function buildResult(run: FlowRunSummary, span: Span, found: ReturnType<Detector['finish']>, logResults: LogReadResult[], skewMs: number, settings: Settings): AnalysisResult {
+  const { destinations, atRisk, atRiskNotChecked } = found;
   const hops: HopLogs[] = logResults.map((r) => ({ hop: r.hop, file: r.file, entries: r.entries }));
-  const { incidents, unexplained } = correlate(found, hops, { skewMs });
+  const { incidents, unexplained } = correlate(found.incidents, hops, { skewMs });
   const byKind: Partial<Record<IncidentKind, number>> = {};
   for (const i of incidents) byKind[i.kind] = (byKind[i.kind] ?? 0) + 1;
+  const { idleThresholdSeconds, maxConnections, lingerSeconds, lbTimeouts } = settings;
   return {
     tool: { name: 'flowdoc', version: flowdocVersion() },
-    capture: describeCapture(run, first, last),
+    capture: describeCapture(run, span.first, span.last),
     options: {
       idleThresholdSeconds, maxConnections, lingerSeconds,
-      lbTimeout: { seconds: options.lbTimeouts?.any ?? null, byServer: Object.fromEntries(options.lbTimeouts?.byServer ?? []) },
+      lbTimeout: { seconds: lbTimeouts?.any ?? null, byServer: Object.fromEntries(lbTimeouts?.byServer ?? []) },
     },
     summary: {
       connections: run.table.connections,
@@ -170,11 +229,83 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
     atRisk,
     logs: logResults.length ? logsSummary(logResults, unexplained, skewMs) : null,
     warnings: [
-      ...warnings(run, headsCut),
+      ...warnings(run, span.headsCut),
       ...(atRiskNotChecked > 0 ? [`${atRiskNotChecked} connections open at the end of the capture were not checked for risk (more than ${MAX_OPEN_AT_END} were open)`] : []),
       ...destinations.flatMap((d) => (d.idleTimeout?.stated && !d.idleTimeout.stated.consistent ? [`${d.server}: ${d.idleTimeout.stated.note}`] : [])),
       ...logResults.filter((r) => r.error).map((r) => `log file ${r.error!.oneLine()}`)],
   };
+}
+
+/** The report of a stream so far (AnalysisView.current). */
+function currentResult(file: string, v: { table: ConnectionTable; counts: Readonly<FlowCounts>; parser: CaptureParser | null }, detector: Detector, span: Span, settings: Settings, live: LiveIncidents): AnalysisResult {
+  const p = v.parser;
+  const capture: CaptureSummary = {
+    file, format: p?.format ?? null, gzip: false, packets: p?.packets ?? 0, linkTypes: p ? [...p.linkTypes] : [], precision: p?.precision ?? 6,
+    bytes: 0, rawBytes: 0, skipped: p ? Object.fromEntries(p.skipped) : {}, kernelDrops: p?.kernelDrops ?? null, error: p?.error ?? null,
+  };
+  const { tcpSegments, notTcp, damagedTcp, timeReversals } = v.counts;
+  const run: FlowRunSummary = {
+    capture, table: { ...v.table.stats, peakBufferedBytes: v.table.buffers.peak }, packets: capture.packets, tcpSegments, notTcp, damagedTcp, timeReversals,
+  };
+  const found = detector.finish();
+  // Incidents of connections that closed but still linger are reported already: they belong here too.
+  const incidents = [...found.incidents, ...live.lingering()].sort(byEvidenceFrame);
+  const first = Math.min(span.first, live.firstLingeringMicros);
+  return buildResult(run, { ...span, first, last: Math.max(span.last, v.counts.lastMicros) }, { ...found, incidents }, [], live.skewMs, settings);
+}
+
+/** The order of `Detector.finish()`: by the frame of the request (probe, RST), then connection. */
+function byEvidenceFrame(a: Incident, b: Incident): number {
+  return (a.frames.request ?? a.frames.probe ?? a.frames.rst ?? 0) - (b.frames.request ?? b.frames.probe ?? b.frames.rst ?? 0) || a.connection - b.connection;
+}
+
+/**
+ * Reports each incident once, the moment it completes: at its connection's close (looked at
+ * while it lingers), or when the connection is handed on (evicted, expired, end of capture).
+ * Holds only the incidents of connections that closed and still linger.
+ */
+class LiveIncidents {
+  /** Connection id → the incidents already reported for it (it has closed; not yet handed on). */
+  private readonly reported = new Map<number, { firstMicros: number; incidents: Incident[] }>();
+
+  constructor(private readonly detector: Detector, private readonly live: AnalyzeLive, readonly skewMs: number) {}
+
+  onClosed(c: LiveConnection): void {
+    const snap = c.snapshot(c.client.firstRst || c.server.firstRst ? 'reset' : 'closed');
+    this.report(snap, this.detector.peek(snap));
+  }
+
+  onFinished(c: Connection): void {
+    const found = this.detector.peek(c);
+    this.report(c, found);
+    this.reported.delete(c.id);
+  }
+
+  /** Incidents reported for connections that closed but are still in the table. */
+  lingering(): Incident[] {
+    return [...this.reported.values()].flatMap((r) => r.incidents);
+  }
+
+  /** The earliest packet of those connections (µs; Infinity when none). */
+  get firstLingeringMicros(): number {
+    let first = Infinity;
+    for (const r of this.reported.values()) first = Math.min(first, r.firstMicros);
+    return first;
+  }
+
+  private report(c: Connection, found: Incident[]): void {
+    if (found.length === 0) return;
+    const before = this.reported.get(c.id)?.incidents ?? [];
+    const fresh = found.filter((i) => !before.some((b) => sameIncident(b, i)));
+    if (fresh.length === 0) return;
+    this.reported.set(c.id, { firstMicros: c.firstMicros, incidents: [...before, ...fresh] });
+    for (const i of correlate(fresh, [], { skewMs: this.skewMs }).incidents) this.live.onIncident(i);
+  }
+}
+
+/** One incident, however often it is looked at: the same kind on the same evidence frames. */
+function sameIncident(a: Incident, b: Incident): boolean {
+  return a.kind === b.kind && a.frames.request === b.frames.request && a.frames.rst === b.frames.rst && a.frames.probe === b.frames.probe;
 }
 
 /** The logs part of a report: what each hop's file held, and the signature lines no incident explains. */

@@ -1,6 +1,6 @@
 import { readCapture, type CaptureRecord, type CaptureSummary, type ReadOptions, type RecordSink } from '../capture/index.js';
 import { DecodeStatus, IpProtocol, PacketDecoder } from '../decode/index.js';
-import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type Connection, type TableOptions, type TableStats } from '../flows/index.js';
+import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type Connection, type LiveConnection, type TableOptions, type TableStats } from '../flows/index.js';
 
 /**
  * Where the packets come from when it is not the one file named: reads records into `sink` (in
@@ -13,6 +13,27 @@ export interface FlowRunOptions extends ReadOptions {
   table?: Partial<TableOptions>;
   /** Read packets from this source instead of `file` (default: `readCapture(file, …)`). */
   source?: CaptureSource;
+  /** Live use (`flowdoc watch`): what the pass lets its caller see while it runs. */
+  live?: FlowRunHooks;
+}
+
+/** The running counts of a pass, up to date after every packet. */
+export interface FlowCounts {
+  tcpSegments: number;
+  notTcp: number;
+  damagedTcp: number;
+  timeReversals: number;
+  /** Capture time of the latest packet (µs; -Infinity before the first). */
+  lastMicros: number;
+}
+
+export interface FlowRunHooks {
+  /** Before the first packet: the table and the counts, to read while the pass runs. */
+  onStart?(table: ConnectionTable, counts: Readonly<FlowCounts>): void;
+  /** A connection just closed (RST, or FIN both ways); it lingers in the table a while longer. */
+  onClosed?(c: LiveConnection): void;
+  /** After every TCP segment reached the table, with its capture time (µs). */
+  onSegment?(micros: number): void;
 }
 
 /** What one pass over a capture produced, besides the connections handed to the callback. */
@@ -36,22 +57,26 @@ export interface FlowRunSummary {
  */
 export async function runFlows(file: string, onConnection: (c: Connection) => void, options: FlowRunOptions = {}): Promise<FlowRunSummary> {
   const tableOptions: TableOptions = { ...DEFAULT_TABLE_OPTIONS, ...options.table };
-  const table = new ConnectionTable(tableOptions, onConnection);
+  const live = options.live;
+  const table = new ConnectionTable(tableOptions, onConnection, live?.onClosed);
   const decoder = new PacketDecoder();
-  let tcpSegments = 0, notTcp = 0, damagedTcp = 0, timeReversals = 0;
-  let lastMicros = -Infinity;
+  const counts: FlowCounts = { tcpSegments: 0, notTcp: 0, damagedTcp: 0, timeReversals: 0, lastMicros: -Infinity };
+  live?.onStart?.(table, counts);
+  const onSegment = live?.onSegment;
   const sink = (r: CaptureRecord) => {
     const p = decoder.decode(r);
-    if (p.protocol !== IpProtocol.TCP || p.isFragment) { notTcp++; return; }
-    if (p.status !== DecodeStatus.OK) { damagedTcp++; return; }
+    if (p.protocol !== IpProtocol.TCP || p.isFragment) { counts.notTcp++; return; }
+    if (p.status !== DecodeStatus.OK) { counts.damagedTcp++; return; }
     // Simple Packet Blocks have no time: they take the previous packet's, so gaps stay sane.
-    const micros = r.hasTimestamp ? r.tsMicros : lastMicros === -Infinity ? 0 : lastMicros;
-    if (micros < lastMicros) timeReversals++;
-    else lastMicros = micros;
-    tcpSegments++;
+    const micros = r.hasTimestamp ? r.tsMicros : counts.lastMicros === -Infinity ? 0 : counts.lastMicros;
+    if (micros < counts.lastMicros) counts.timeReversals++;
+    else counts.lastMicros = micros;
+    counts.tcpSegments++;
     table.onPacket(p, r.frame, micros);
+    onSegment?.(micros);
   };
   const capture = options.source ? await options.source(sink, options) : await readCapture(file, sink, options);
   table.flush();
+  const { tcpSegments, notTcp, damagedTcp, timeReversals } = counts;
   return { capture, table: table.stats, packets: capture.packets, tcpSegments, notTcp, damagedTcp, timeReversals };
 }

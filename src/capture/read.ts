@@ -15,6 +15,13 @@ export interface ReadOptions {
   onProgress?: (rawBytes: number) => void;
   /** Read size; 1 MiB keeps syscalls few and memory flat. */
   chunkSize?: number;
+  /**
+   * Stop reading when aborted (`flowdoc watch` on SIGINT): the capture ends there as if the stream
+   * had ended, and a record cut short by the stop is dropped silently (it was never whole).
+   */
+  signal?: AbortSignal;
+  /** Told the parser once the format is known (`flowdoc watch` reads its running counts: packets, drops). */
+  onParser?: (parser: CaptureParser) => void;
 }
 
 /** What reading a capture found, whether or not it ended in an error. */
@@ -70,6 +77,7 @@ export async function readCapture(file: string, sink: RecordSink, options: ReadO
     head = head.length === 0 ? chunk : Buffer.concat([head, chunk]); // only until 4 bytes are seen
     if (head.length < SNIFF_BYTES) return true;
     parser = makeParser(head, sink, file);
+    if (parser) options.onParser?.(parser);
     if (!parser) {
       // Describe the same bytes however the input was cut: read what the description shows first.
       if (head.length < FOREIGN_HEAD_BYTES) return true;
@@ -81,10 +89,11 @@ export async function readCapture(file: string, sink: RecordSink, options: ReadO
   };
 
   try {
-    const raw = countRaw(source as AsyncIterable<Uint8Array>, summary, options.onProgress);
+    const raw = countRaw(source as AsyncIterable<Uint8Array>, summary, options.onProgress, options.signal);
     const first = await raw.next();
     if (first.done) {
-      summary.error = new CaptureError('empty', 'file is empty', 0, 1, file);
+      // Stopped before a byte came (Ctrl-C on a quiet live stream): nothing was read, nothing is wrong.
+      if (!options.signal?.aborted) summary.error = new CaptureError('empty', 'file is empty', 0, 1, file);
       return summary;
     }
     let firstChunk = toBytes(first.value);
@@ -98,8 +107,9 @@ export async function readCapture(file: string, sink: RecordSink, options: ReadO
     summary.gzip = sniffFormat(firstChunk) === 'gzip';
     for await (const chunk of chunks) {
       if (!feed(toBytes(chunk))) break;
+      if (options.signal?.aborted) break;
     }
-    if (!summary.error) {
+    if (!summary.error && !options.signal?.aborted) {
       if (parser === null) {
         summary.error = summary.bytes === 0
           ? new CaptureError('empty', summary.gzip ? 'gzip file holds no data' : 'file is empty', 0, 1, file)
@@ -140,11 +150,27 @@ function makeParser(head: Uint8Array, sink: RecordSink, file: string): CapturePa
   }
 }
 
-async function* countRaw(source: AsyncIterable<Uint8Array>, summary: CaptureSummary, onProgress?: (n: number) => void): AsyncGenerator<Uint8Array> {
-  for await (const chunk of source) {
-    summary.rawBytes += chunk.length;
+async function* countRaw(source: AsyncIterable<Uint8Array>, summary: CaptureSummary, onProgress?: (n: number) => void, signal?: AbortSignal): AsyncGenerator<Uint8Array> {
+  if (!signal) {
+    for await (const chunk of source) {
+      summary.rawBytes += chunk.length;
+      onProgress?.(summary.rawBytes);
+      yield chunk;
+    }
+    return;
+  }
+  // A live source may send nothing for hours: the stop must not wait for its next chunk.
+  const stopped = new Promise<null>((resolve) => {
+    if (signal.aborted) resolve(null);
+    else signal.addEventListener('abort', () => resolve(null), { once: true });
+  });
+  const it = source[Symbol.asyncIterator]();
+  for (;;) {
+    const next = await Promise.race([it.next(), stopped]);
+    if (next === null || next.done) return;
+    summary.rawBytes += next.value.length;
     onProgress?.(summary.rawBytes);
-    yield chunk;
+    yield next.value;
   }
 }
 

@@ -13,6 +13,13 @@ export interface Io {
   stdoutIsTty: boolean;
   env: NodeJS.ProcessEnv;
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  /** Where signals arrive (`flowdoc watch`: SIGINT/SIGTERM stop, SIGHUP/SIGUSR1 print a summary); tests pass an emitter. */
+  signals?: SignalSource;
+}
+
+export interface SignalSource {
+  on(signal: NodeJS.Signals, listener: () => void): unknown;
+  off(signal: NodeJS.Signals, listener: () => void): unknown;
 }
 
 export function processIo(): Io {
@@ -23,6 +30,7 @@ export function processIo(): Io {
     stdoutIsTty: Boolean(process.stdout.isTTY),
     env: process.env,
     stdin: process.stdin,
+    signals: process,
   };
 }
 

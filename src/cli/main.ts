@@ -7,6 +7,7 @@ import { registerLogs } from './commands/logs.js';
 import { registerMerge } from './commands/merge.js';
 import { registerScan, type ScanCommandDeps } from './commands/scan.js';
 import { registerSockets } from './commands/sockets.js';
+import { registerWatch } from './commands/watch.js';
 import { type Io, UsageError, processIo } from './io.js';
 
 /** Exit codes: 0 ok, 1 findings (for commands that promise that), 2 usage or input error. */
@@ -47,6 +48,7 @@ export async function main(argv: string[], io: Io = processIo(), deps: { scan?: 
   registerScan(program, io, setExit, deps.scan);
   registerMerge(program, io, setExit);
   registerSockets(program, io, setExit);
+  registerWatch(program, io, setExit);
 
   try {
     await program.parseAsync(argv);

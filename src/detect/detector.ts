@@ -111,6 +111,22 @@ export class Detector {
     this.aggregate(c);
     if (c.lastMicros > this.lastMicros) this.lastMicros = c.lastMicros;
     this.rememberIfOpen(c);
+    this.pending.push(...this.rules(c));
+  }
+
+  /**
+   * The incidents a connection shows, resolved now and not remembered (`flowdoc watch` asks at the
+   * moment a connection closes; the connection is fed to `onConnection` later, when it finishes).
+   * The same objects `finish()` gives for it, except that an RST's origin is judged against the
+   * server TTLs seen so far when the connection itself has none.
+   */
+  peek(c: Connection): Incident[] {
+    return this.rules(c).map((p) => this.resolve(p));
+  }
+
+  /** The incident rules over one connection: what it shows, not yet resolved. */
+  private rules(c: Connection): PendingIncident[] {
+    const found: PendingIncident[] = [];
     const thresholdMicros = this.options.idleThresholdSeconds * 1e6;
     let foundStale = false;
     /** After a keepalive probe met an RST the connection is dead: what follows belongs to that incident. */
@@ -120,7 +136,7 @@ export class Detector {
       const a = gap.after;
       const ka = this.keepaliveTooSlow(c, gap, thresholdMicros);
       if (ka) {
-        this.pending.push(ka);
+        found.push(ka);
         foundStale = true;
         deadAfterFrame = ka.rstFrame ?? gap.toFrame;
         continue;
@@ -140,11 +156,11 @@ export class Detector {
       };
       const replyFirst = a.replyFrame !== null && (a.rst === null || a.replyFrame < a.rst.frame);
       if (a.rst && a.rst.from === 'server' && !replyFirst) {
-        this.pending.push({ ...base, kind: 'stale-reuse-rst', rstFrame: a.rst.frame, rstMicros: a.rst.micros, rstTtl: a.rst.ttl, rstFromServer: true });
+        found.push({ ...base, kind: 'stale-reuse-rst', rstFrame: a.rst.frame, rstMicros: a.rst.micros, rstTtl: a.rst.ttl, rstFromServer: true });
         foundStale = true;
       } else if (a.replyFrame === null && a.serverPackets === 0 && (a.requestRetransmissions > 0 || (a.rst && a.rst.from === 'client') || (a.fin && a.fin.from === 'client'))) {
         const gaveUp = a.rst && a.rst.from === 'client' ? 'client-rst' : a.fin && a.fin.from === 'client' ? 'client-fin' : 'capture-end';
-        this.pending.push({
+        found.push({
           ...base, kind: 'stale-reuse-timeout', rstFrame: null, rstMicros: null, rstTtl: null, rstFromServer: false, gaveUp,
           ...(a.lastRetransmissionFrame !== null && { lastRetransmission: a.lastRetransmissionFrame }),
         });
@@ -153,21 +169,22 @@ export class Detector {
     }
     const sf = c.afterServerFin;
     if (sf && sf.dataFrame !== null && sf.rst && sf.rst.from === 'server') {
-      this.pending.push({
+      found.push({
         kind: 'reuse-after-fin', conn: c, gap: null, rstFrame: sf.rst.frame, rstMicros: sf.rst.micros, rstTtl: sf.rst.ttl, rstFromServer: true,
         requestFrame: sf.dataFrame, requestMicros: sf.dataMicros, lastBeforeFrame: sf.dataPrevFrame, lastBeforeMicros: null,
         idleSeconds: sf.dataGapSeconds, maxPacketGapSeconds: sf.dataGapSeconds, retransmissions: 0, requestAcked: null, requestAckFrame: null, serverFin: sf.fin.frame, serverFinMicros: sf.fin.micros, serverIdleBeforeFinSeconds: sf.idleBeforeSeconds,
       });
-      return;
+      return found;
     }
     const r = c.firstRst;
     if (!foundStale && r && r.from === 'server' && r.afterIdleGap === null && r.pendingRequestFrame !== null && c.synAckFrame !== r.event.frame) {
-      this.pending.push({
+      found.push({
         kind: 'reset-in-flight', conn: c, gap: null, rstFrame: r.event.frame, rstMicros: r.event.micros, rstTtl: r.event.ttl, rstFromServer: true,
         requestFrame: r.pendingRequestFrame, requestMicros: null, lastBeforeFrame: null, lastBeforeMicros: null,
         idleSeconds: null, maxPacketGapSeconds: null, retransmissions: 0, requestAcked: null, requestAckFrame: null,
       });
     }
+    return found;
   }
 
   /**

@@ -474,11 +474,7 @@ export class LiveConnection {
   private closeAftermath(): void {
     const a = this.aftermath;
     if (!a) return;
-    const after: GapAftermath = {
-      requestFrame: a.requestFrame, requestMicros: a.requestMicros, requestRetransmissions: a.requestRetransmissions,
-      lastRetransmissionFrame: a.lastRetransmissionFrame, requestAcked: a.requestAcked, requestAckFrame: a.requestAckFrame, replyFrame: a.replyFrame, serverPackets: a.serverPackets, rst: a.rst, fin: a.fin,
-      lastFrame: a.lastFrame, lastMicros: a.lastMicros,
-    };
+    const after = aftermathOf(a);
     const gaps = this.gaps!; // an open aftermath always follows a recorded gap
     gaps[a.gapIndex] = { ...gaps[a.gapIndex]!, after };
     this.aftermath = null;
@@ -584,6 +580,24 @@ export class LiveConnection {
   finish(endReason: EndReason): Connection {
     this.closeAftermath();
     this.sniffer?.release();
+    return this.record(endReason, this.gaps ?? [], false);
+  }
+
+  /**
+   * The record `finish` would give now, leaving the connection live (`flowdoc watch` looks at a
+   * connection the moment it closes, while the table still lingers for its late packets). The
+   * open aftermath, if any, is folded into a copy of the gaps, not into the live ones.
+   */
+  snapshot(endReason: EndReason): Connection {
+    const a = this.aftermath;
+    if (!a) return this.record(endReason, this.gaps ? [...this.gaps] : [], true);
+    const gaps = [...this.gaps!];
+    gaps[a.gapIndex] = { ...gaps[a.gapIndex]!, after: aftermathOf(a) };
+    return this.record(endReason, gaps, true);
+  }
+
+  /** `copy`: lists the live connection goes on filling are copied (a snapshot must not change later). */
+  private record(endReason: EndReason, idleGaps: IdleGap[], copy: boolean): Connection {
     const toAfterFin = (f: OpenAfterFin | null): AfterFin | null => f && { ...f };
     return {
       id: this.id,
@@ -608,8 +622,8 @@ export class LiveConnection {
       longestSurvivedIdle: this.longestSurvived,
       longestAnsweredProbeGap: this.longestProbeGap,
       appKeepalive: this.pings?.result() ?? null,
-      idleGaps: this.gaps ?? [],
-      app: this.app ?? [],
+      idleGaps,
+      app: this.app ? (copy ? [...this.app] : this.app) : [],
       appMessagesDropped: this.appDropped,
       sni: this.sni,
       alpn: this.sniffer && (this.sniffer.alpnOffered || this.sniffer.alpnSelected !== null)
@@ -619,13 +633,21 @@ export class LiveConnection {
       afterClientFin: toAfterFin(this.afterClientFin),
       afterServerFin: toAfterFin(this.afterServerFin),
       firstRst: this.firstRst,
-      anomalies: this.anomalies ?? [],
-      anomalyCounts: this.anomalyCounts ?? {},
+      anomalies: this.anomalies ? (copy ? [...this.anomalies] : this.anomalies) : [],
+      anomalyCounts: this.anomalyCounts ? (copy ? { ...this.anomalyCounts } : this.anomalyCounts) : {},
       endReason,
       duplicatesSkipped: this.duplicatesSkipped,
       ...(this.trace ? { trace: this.trace } : {}),
     };
   }
+}
+
+function aftermathOf(a: OpenAftermath): GapAftermath {
+  return {
+    requestFrame: a.requestFrame, requestMicros: a.requestMicros, requestRetransmissions: a.requestRetransmissions,
+    lastRetransmissionFrame: a.lastRetransmissionFrame, requestAcked: a.requestAcked, requestAckFrame: a.requestAckFrame, replyFrame: a.replyFrame, serverPackets: a.serverPackets, rst: a.rst, fin: a.fin,
+    lastFrame: a.lastFrame, lastMicros: a.lastMicros,
+  };
 }
 
 const FIRST_LETTER_BITS = { d: 1, k: 2, a: 4 } as const;

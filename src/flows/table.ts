@@ -76,7 +76,15 @@ export class ConnectionTable {
   /** The buffers of every live connection (sniffers, IPv6 addresses), counted: the table's own account of what it holds. */
   readonly buffers = new BufferAccount();
 
-  constructor(private readonly options: TableOptions, private readonly onFinished: (c: Connection) => void) {}
+  /**
+   * `onClosed` (optional): told the moment a connection closes (RST, or FIN from both sides), while
+   * it still lingers in the table for late packets — `flowdoc watch` reports its incident then.
+   */
+  constructor(
+    private readonly options: TableOptions,
+    private readonly onFinished: (c: Connection) => void,
+    private readonly onClosed?: (c: LiveConnection) => void,
+  ) {}
 
   /** Feeds one decoded TCP segment (status OK, not a fragment). */
   onPacket(p: DecodedPacket, frame: number, micros: number): void {
@@ -129,6 +137,7 @@ export class ConnectionTable {
     if (conn.closedAtMicros >= 0 && !entry.inClosedQueue) {
       entry.inClosedQueue = true;
       this.closedQueue.push(entry);
+      this.onClosed?.(conn);
     }
   }
 

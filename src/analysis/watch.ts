@@ -1,0 +1,134 @@
+import type { CorrelatedIncident } from '../correlate/index.js';
+import type { Destination } from '../detect/index.js';
+import { isoWithPrecision } from '../shared/time.js';
+import { analyzeCapture, type AnalysisResult, type AnalysisView, type AnalyzeOptions } from './analyze.js';
+
+/** The default of `--stats-interval`: a line a minute says the watch is alive without flooding a log. */
+export const DEFAULT_STATS_INTERVAL_SECONDS = 60;
+
+/** The running counts of a watch, as the `stats` event carries them. */
+export interface WatchStats {
+  /** Packets read from the stream (every link type), TCP segments among them. */
+  packets: number;
+  tcpSegments: number;
+  /** Connections seen since the start, and live in the table now. */
+  connections: number;
+  connectionsLive: number;
+  /** Connections evicted because the table was full (--max-connections). */
+  evicted: number;
+  /** Packets the capturing system dropped (pcapng Interface Statistics Blocks; null: not recorded). */
+  kernelDrops: number | null;
+  incidents: number;
+}
+
+/** One line of `flowdoc watch`'s ndjson output. `time` is capture time (ISO, µs) unless said otherwise. */
+export type WatchEvent =
+  | { event: 'incident'; time: string | null; incident: CorrelatedIncident }
+  | { event: 'destination'; time: string | null; server: string; changed: ('keepalive' | 'idle-timeout')[]; destination: Destination }
+  | { event: 'stats'; time: string | null; stats: WatchStats }
+  /** The stream could not be read on (a corrupt record, a read error): everything before it is in the summary that follows. */
+  | { event: 'error'; time: string | null; error: { code: string; message: string; offset: number; frame: number } }
+  /** `final`: the stream ended (or the watch was stopped); else a summary asked for while it runs (SIGHUP/SIGUSR1). */
+  | { event: 'summary'; time: string | null; final: boolean; report: AnalysisResult };
+
+export interface WatchOptions extends AnalyzeOptions {
+  /** Capture-time seconds between `stats` events (0: none). */
+  statsIntervalSeconds?: number;
+}
+
+/**
+ * `flowdoc watch`: the analysis of `analyze`, on a stream that may never end, told as events the
+ * moment they happen. Incidents come when their connection closes; `stats` every interval of
+ * capture time (the packets' own clock, so a replay and a live capture say the same thing) and,
+ * when the stream is quiet, on the caller's `tick()` (a wall-clock heartbeat); `destination`
+ * when a destination's keepalive verdict or idle-timeout bracket changes. The final summary is
+ * the report `analyze` gives for the same bytes.
+ */
+export class Watch {
+  private view: AnalysisView | null = null;
+  private incidents = 0;
+  private nextStatsMicros = -Infinity;
+  /** Per destination: what its verdict and bracket said when last told. */
+  private readonly told = new Map<string, { keepalive: string; bracket: string }>();
+  private readonly intervalMicros: number;
+
+  constructor(private readonly emit: (e: WatchEvent) => void, private readonly options: WatchOptions = {}) {
+    this.intervalMicros = Math.round((options.statsIntervalSeconds ?? DEFAULT_STATS_INTERVAL_SECONDS) * 1e6);
+  }
+
+  /** Reads the stream to its end (or to the abort of `options.signal`) and emits the final summary. */
+  async run(file: string): Promise<AnalysisResult> {
+    const result = await analyzeCapture(file, {
+      ...this.options,
+      live: {
+        onStart: (view) => { this.view = view; },
+        onIncident: (incident) => {
+          this.incidents++;
+          this.emit({ event: 'incident', time: this.captureTime(), incident });
+        },
+        onSegment: (micros) => this.onSegment(micros),
+      },
+    });
+    if (result.capture.error) this.emit({ event: 'error', time: this.captureTime(), error: result.capture.error });
+    this.tellDestinations(result.destinations);
+    this.emit({ event: 'summary', time: this.captureTime(), final: true, report: result });
+    return result;
+  }
+
+  /** The report of what was seen so far, as a `summary` event (SIGHUP/SIGUSR1); the watch goes on. */
+  summaryNow(): void {
+    if (!this.view) return;
+    this.emit({ event: 'summary', time: this.captureTime(), final: false, report: this.view.current() });
+  }
+
+  /** The counts now, as a `stats` event (the wall-clock heartbeat while no packets come). */
+  statsNow(): void {
+    if (!this.view) return;
+    this.emit({ event: 'stats', time: this.captureTime(), stats: this.stats() });
+  }
+
+  private onSegment(micros: number): void {
+    if (this.intervalMicros <= 0) return;
+    if (this.nextStatsMicros === -Infinity) {
+      this.nextStatsMicros = micros + this.intervalMicros;
+      return;
+    }
+    if (micros < this.nextStatsMicros) return;
+    // One event per interval boundary crossed, however long the stream was quiet (no burst after a gap).
+    while (this.nextStatsMicros <= micros) this.nextStatsMicros += this.intervalMicros;
+    this.statsNow();
+    this.tellDestinations(this.view!.current().destinations);
+  }
+
+  private stats(): WatchStats {
+    const v = this.view!;
+    return {
+      packets: v.parser?.packets ?? 0,
+      tcpSegments: v.counts.tcpSegments,
+      connections: v.table.stats.connections,
+      connectionsLive: v.table.liveConnections,
+      evicted: v.table.stats.evicted,
+      kernelDrops: v.parser?.kernelDrops ?? null,
+      incidents: this.incidents,
+    };
+  }
+
+  /** `destination` events for every verdict or bracket that changed since last told. */
+  private tellDestinations(destinations: readonly Destination[]): void {
+    for (const d of destinations) {
+      const now = { keepalive: d.keepalive.verdict, bracket: d.idleTimeout?.text ?? '' };
+      const before = this.told.get(d.server);
+      this.told.set(d.server, now);
+      const changed: ('keepalive' | 'idle-timeout')[] = [];
+      // The first verdict is news only when it says something ('unknown' is the absence of one).
+      if (before ? before.keepalive !== now.keepalive : now.keepalive !== 'unknown') changed.push('keepalive');
+      if ((before?.bracket ?? '') !== now.bracket) changed.push('idle-timeout');
+      if (changed.length) this.emit({ event: 'destination', time: this.captureTime(), server: d.server, changed, destination: d });
+    }
+  }
+
+  private captureTime(): string | null {
+    const m = this.view?.counts.lastMicros ?? -Infinity;
+    return m === -Infinity ? null : isoWithPrecision(m, 0, 6);
+  }
+}

@@ -1,0 +1,49 @@
+import type { WatchEvent } from '../analysis/watch.js';
+import { TABLE_WIDTH, renderAnalysisTable, safe, wrap } from './analysis-table.js';
+import { toJsonReport } from './json.js';
+import { makeStyle } from './style.js';
+
+export const WATCH_FORMATS = ['ndjson', 'table'] as const;
+export type WatchFormat = (typeof WATCH_FORMATS)[number];
+
+/**
+ * One event of `flowdoc watch` as text: an ndjson line (a summary carries the JSON report of
+ * `analyze --format json`, schema version and remedies included), or a human-readable block.
+ */
+export function renderWatchEvent(e: WatchEvent, format: WatchFormat, options: { colour?: boolean; captureLabel?: string } = {}): string {
+  if (format === 'ndjson') {
+    return JSON.stringify(e.event === 'summary' ? { ...e, report: toJsonReport(e.report) } : e) + '\n';
+  }
+  const st = makeStyle(options.colour ?? false);
+  const at = e.time ?? '-';
+  const lines: string[] = [];
+  const say = (text: string, first = '') => { for (const l of wrap(text, TABLE_WIDTH, first)) lines.push(l); };
+  switch (e.event) {
+    case 'incident': {
+      const i = e.incident;
+      lines.push(st.bold(`${at}  INCIDENT ${i.kind}  ${safe(i.client)} → ${safe(i.server)}  (connection ${i.connection})`));
+      say(safe(i.summary), '  ');
+      say(`Wireshark: ${i.displayFilter}`, '  ');
+      break;
+    }
+    case 'destination': {
+      const d = e.destination;
+      lines.push(st.bold(`${at}  DESTINATION ${safe(d.server)}  (${e.changed.join(', ')} changed)`));
+      say(`keepalive: ${safe(d.keepalive.text)}`, '  ');
+      if (d.idleTimeout) say(`idle timeout: ${safe(d.idleTimeout.text)}`, '  ');
+      break;
+    }
+    case 'stats': {
+      const s = e.stats;
+      lines.push(`${at}  stats: ${s.packets} packets, ${s.tcpSegments} TCP segments, ${s.connections} connections (${s.connectionsLive} live, ${s.evicted} evicted), ${s.incidents} incidents${s.kernelDrops !== null ? `, ${s.kernelDrops} dropped by the kernel` : ''}`);
+      break;
+    }
+    case 'error':
+      lines.push(st.red(`${at}  ERROR reading the stream: ${safe(e.error.message)} (byte offset ${e.error.offset}, frame ${e.error.frame}); everything before it is in the summary below`));
+      break;
+    case 'summary':
+      lines.push(st.bold(`${at}  ${e.final ? 'FINAL SUMMARY' : 'SUMMARY SO FAR (still watching)'}`));
+      return `${lines.join('\n')}\n${renderAnalysisTable(e.report, options.colour ?? false, undefined, options.captureLabel)}\n`;
+  }
+  return `${lines.join('\n')}\n\n`;
+}
