@@ -6,7 +6,8 @@
  */
 import { candidatesIn, type KnownTimeout } from './middleboxes.js';
 
-export type BracketMeasure = 'packet-gap' | 'data-idle';
+/** `request-gap`: the time between requests on one upstream connection, from access logs (`flowdoc logs`). */
+export type BracketMeasure = 'packet-gap' | 'data-idle' | 'request-gap';
 
 /**
  * A survived idle counts as a lower bound worth stating when it is at least this share of the
@@ -27,6 +28,8 @@ export interface BracketEvidence {
   readonly statedSeconds?: number | null;
   /** Appended to the figures, e.g. " (over 3 captures)". */
   readonly scope?: string;
+  /** What the evidence came from, for the wording ("capture" by default, "archive" with a scope, "access logs"). */
+  readonly evidence?: string;
 }
 
 export interface Bracket {
@@ -51,10 +54,12 @@ export function fmtSeconds(s: number): string {
   return `${s.toFixed(3)} s`;
 }
 
-export function makeBracket(e: BracketEvidence): Bracket {
+export function makeBracket<M extends BracketMeasure>(e: BracketEvidence & { readonly measure: M }): Bracket & { readonly measure: M } {
   const failed = e.failedSeconds;
   const survived = e.survivedSeconds;
   const scope = e.scope ?? '';
+  const evidence = e.evidence ?? (scope ? 'archive' : 'capture');
+  const contradicted = e.evidence ?? 'capture';
   const consistent = survived === null || survived < failed;
   const survivedTrivial = survived !== null && consistent && survived < Math.max(1, failed * SURVIVED_MIN_SHARE);
   const lower = survived !== null && !survivedTrivial ? survived : null;
@@ -65,18 +70,18 @@ export function makeBracket(e: BracketEvidence): Bracket {
   } else if (lower !== null) {
     text = `idle timeout between ${fmtSeconds(lower)} and ${fmtSeconds(failed)}${scope}`;
   } else {
-    text = `idle timeout at most ${fmtSeconds(failed)}${scope} (no longer idle gap survived in this ${scope ? 'archive' : 'capture'})`;
+    text = `idle timeout at most ${fmtSeconds(failed)}${scope} (no longer idle gap survived in ${e.evidence !== undefined ? 'these' : 'this'} ${evidence})`;
   }
   if (candidates.length) text += `; known defaults in range: ${candidates.slice(0, 3).map((k) => `${k.name} ${k.seconds} s`).join(', ')} (hints, not facts)`;
   let stated: Bracket['stated'] = null;
   if (e.statedSeconds != null) {
     const s = e.statedSeconds;
     if (s > failed + 1e-9) {
-      stated = { seconds: s, consistent: false, note: `the stated load-balancer timeout (${fmtSeconds(s)}) contradicts the capture: a connection was forgotten after only ${fmtSeconds(failed)}${e.failedFrame !== null ? ` (frame ${e.failedFrame})` : ''} — something on the path times out sooner` };
+      stated = { seconds: s, consistent: false, note: `the stated load-balancer timeout (${fmtSeconds(s)}) contradicts the ${contradicted}: a connection was forgotten after only ${fmtSeconds(failed)}${e.failedFrame !== null ? ` (frame ${e.failedFrame})` : ''} — something on the path times out sooner` };
     } else if (survived !== null && consistent && s <= survived) {
-      stated = { seconds: s, consistent: false, note: `the stated load-balancer timeout (${fmtSeconds(s)}) contradicts the capture: a connection idle ${fmtSeconds(survived)}${e.survivedFrame !== null ? ` (frame ${e.survivedFrame})` : ''} still worked` };
+      stated = { seconds: s, consistent: false, note: `the stated load-balancer timeout (${fmtSeconds(s)}) contradicts the ${contradicted}: a connection idle ${fmtSeconds(survived)}${e.survivedFrame !== null ? ` (frame ${e.survivedFrame})` : ''} still worked` };
     } else {
-      stated = { seconds: s, consistent: true, note: `the stated load-balancer timeout (${fmtSeconds(s)}) agrees with the capture` };
+      stated = { seconds: s, consistent: true, note: `the stated load-balancer timeout (${fmtSeconds(s)}) agrees with the ${contradicted}` };
     }
     text += `; ${stated.note}`;
   }

@@ -45,6 +45,11 @@ export interface LogEntry {
   readonly upstreamCluster: string | null;
   /** %UPSTREAM_LOCAL_ADDRESS%: Envoy's source socket toward the upstream — the join key into a capture. */
   readonly upstreamLocalAddress: string | null;
+  /**
+   * %UPSTREAM_CONNECTION_ID% (Envoy ≥ 1.30): Envoy's own number for the pooled upstream connection,
+   * unique within one Envoy process. Kept as text (a uint64 may not fit a double).
+   */
+  readonly upstreamConnectionId: string | null;
   readonly downstreamLocalAddress: string | null;
   readonly downstreamRemoteAddress: string | null;
   readonly requestedServerName: string | null;

@@ -15,6 +15,7 @@ export type FieldId = Exclude<keyof LogEntry, 'file' | 'line' | 'hop' | 'format'
 export type ValueKind =
   | 'string'      // '-' / '' → null
   | 'number'      // digits; '-' / '' → null; anything else does not match
+  | 'number-text' // digits kept as text (a uint64 id); '-' / '' → null; anything else does not match
   | 'flags'       // %RESPONSE_FLAGS%: 'UF,URX' → ['UF', 'URX']; '-' → []
   | 'flags-long'  // %RESPONSE_FLAGS_LONG%: 'UpstreamConnectionTermination' → ['UC']
   | 'host'        // %UPSTREAM_HOST%: 'tcp://' removed
@@ -28,7 +29,7 @@ export function newDraft(file: string, line: number, hop: string, format: string
     responseCodeDetails: null, connectionTerminationDetails: null, upstreamTransportFailureReason: null,
     bytesReceived: null, bytesSent: null, durationMs: null, upstreamServiceTimeMs: null,
     xForwardedFor: null, userAgent: null, requestId: null, authority: null, upstreamHost: null,
-    upstreamCluster: null, upstreamLocalAddress: null, downstreamLocalAddress: null,
+    upstreamCluster: null, upstreamLocalAddress: null, upstreamConnectionId: null, downstreamLocalAddress: null,
     downstreamRemoteAddress: null, requestedServerName: null, routeName: null, mixerStatus: null,
   };
 }
@@ -79,6 +80,12 @@ export function storeField(d: EntryDraft, field: FieldId, kind: ValueKind, raw: 
         if (c < 48 || c > 57) return `expected a number, got ${quoteShort(raw)}`;
       }
       setNumber(d, field, Number(raw));
+      return null;
+    }
+    case 'number-text': {
+      if (raw === '-' || raw === '') return null;
+      if (raw.length > 20 || !/^[0-9]+$/.test(raw)) return `expected a number, got ${quoteShort(raw)}`;
+      setString(d, field, raw);
       return null;
     }
     case 'flags':

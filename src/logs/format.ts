@@ -157,6 +157,7 @@ const SIMPLE_OPERATORS: ReadonlyMap<string, FieldSpec> = new Map<string, FieldSp
   ['UPSTREAM_CLUSTER', { field: 'upstreamCluster', kind: 'cluster' }],
   ['UPSTREAM_CLUSTER_RAW', { field: 'upstreamCluster', kind: 'cluster' }],
   ['UPSTREAM_LOCAL_ADDRESS', { field: 'upstreamLocalAddress', kind: 'string' }],
+  ['UPSTREAM_CONNECTION_ID', { field: 'upstreamConnectionId', kind: 'number-text' }],
   ['DOWNSTREAM_LOCAL_ADDRESS', { field: 'downstreamLocalAddress', kind: 'string' }],
   ['DOWNSTREAM_REMOTE_ADDRESS', { field: 'downstreamRemoteAddress', kind: 'string' }],
   ['REQUESTED_SERVER_NAME', { field: 'requestedServerName', kind: 'string' }],

@@ -38,3 +38,14 @@ export {
   type TriageCount,
   type TriageSignatures,
 } from './triage.js';
+export {
+  DEFAULT_LOG_IDLE_THRESHOLD_SECONDS,
+  findStaleReuseInLogs,
+  type ConnectionKeyKind,
+  type LogHostReuse,
+  type LogIdleDropNotStale,
+  type LogPlace,
+  type LogStaleReuse,
+  type LogStaleReuseIncident,
+  type ReuseOptions,
+} from './reuse.js';

@@ -34,6 +34,7 @@ const JSON_KEYS: ReadonlyMap<string, { readonly field: FieldId; readonly kind: V
   ['upstream_host', { field: 'upstreamHost', kind: 'host' }],
   ['upstream_cluster', { field: 'upstreamCluster', kind: 'cluster' }],
   ['upstream_local_address', { field: 'upstreamLocalAddress', kind: 'string' }],
+  ['upstream_connection_id', { field: 'upstreamConnectionId', kind: 'number-text' }],
   ['downstream_local_address', { field: 'downstreamLocalAddress', kind: 'string' }],
   ['downstream_remote_address', { field: 'downstreamRemoteAddress', kind: 'string' }],
   ['requested_server_name', { field: 'requestedServerName', kind: 'string' }],
