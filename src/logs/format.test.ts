@@ -54,6 +54,9 @@ const ISTIO_13_EGRESS =
 const ISTIO_10_TCP =
   '[2019-01-24T12:48:54.977Z] "- - -" 0 - 601 17766 1289 - "-" "-" "-" "-" "172.217.161.36:443" outbound|443||www.google.com 172.30.109.82:59480 172.217.161.36:443 172.30.109.82:59478 www.google.com';
 /** corpus envoy-with-details.log line 3 — renuka-fernando/examples envoy/simple README (UF). */
+/** Line 1 of test/fixtures/logs/busy-upstream-connection-id.log (the lab's busy log plus %UPSTREAM_CONNECTION_ID%). */
+const WITH_CONNECTION_ID =
+  '[2026-11-21T01:46:41.310Z] "GET /api/backend/1 HTTP/1.1" 200 - via_upstream - "-" 0 116 11 0 "-" "flowdoc-lab-client/1.0" "fd1ab005-0000-4000-8000-000000000001" "backend.lab.svc.cluster.local" "10.200.9.9:80" outbound|80||backend.lab.svc.cluster.local 10.200.1.2:42360 10.200.9.9:80 - - default 1041';
 const DETAILS_UF =
   '[2024-07-20T07:09:48.470Z] "GET /upstream-connection-failure HTTP/1.1" 503 UF upstream_reset_before_response_started{connection_failure,delayed_connect_error:_111} 0 145 0 - "-" "curl/8.4.0" "44898dba-8d8e-48f4-93f7-23e4b4c592c0" "localhost:8000" "172.28.0.2:801"';
 /** The format that README states for those lines. */
@@ -79,7 +82,7 @@ describe('built-in formats', () => {
 
   it('are listed newest first', () => {
     expect(BUILTIN_FORMATS.map((f) => f.name)).toEqual([
-      'istio-1.23', 'istio-1.9', 'istio-1.3-nomixer', 'istio-1.3', 'istio-1.2', 'istio-1.1', 'istio-1.0', 'envoy-default',
+      'istio-connection-id', 'istio-1.23', 'istio-1.9', 'istio-1.3-nomixer', 'istio-1.3', 'istio-1.2', 'istio-1.1', 'istio-1.0', 'envoy-default',
     ]);
   });
 
@@ -90,7 +93,7 @@ describe('built-in formats', () => {
       responseCodeDetails: null, connectionTerminationDetails: null, upstreamTransportFailureReason: null,
       bytesReceived: 16687, bytesSent: 57, durationMs: 0, upstreamServiceTimeMs: null, xForwardedFor: null,
       userAgent: 'Mozilla/5.0 (pc-x86_64-linux-gnu) Siege/4.0.4', requestId: '41344284-c914-9db1-a30a-983e74455227',
-      authority: '10.20.10.20:8888', upstreamHost: '127.0.0.1:8888', upstreamCluster: null, upstreamLocalAddress: null,
+      authority: '10.20.10.20:8888', upstreamHost: '127.0.0.1:8888', upstreamCluster: null, upstreamLocalAddress: null, upstreamConnectionId: null,
       downstreamLocalAddress: null, downstreamRemoteAddress: null, requestedServerName: null, routeName: null, mixerStatus: null,
     });
   });
@@ -102,7 +105,7 @@ describe('built-in formats', () => {
       bytesReceived: 0, bytesSent: 95, durationMs: 288, upstreamServiceTimeMs: null, xForwardedFor: '10.234.76.0',
       userAgent: 'Go-http-client/1.1', requestId: '0bede68c-a8a3-4d84-a8e9-1b0ea9f21beb', authority: 'npm.deez.re',
       upstreamHost: '10.234.41.169:4873', upstreamCluster: 'outbound|4873||verdaccio.coreinfra.svc.dev.kubernetes',
-      upstreamLocalAddress: null, downstreamLocalAddress: '10.234.23.18:80', downstreamRemoteAddress: '10.234.76.0:54740',
+      upstreamLocalAddress: null, upstreamConnectionId: null, downstreamLocalAddress: '10.234.23.18:80', downstreamRemoteAddress: '10.234.76.0:54740',
       requestedServerName: null,
     });
   });
@@ -116,7 +119,7 @@ describe('built-in formats', () => {
       durationMs: 0, upstreamServiceTimeMs: null, xForwardedFor: '10.90.16.220',
       userAgent: 'Apache-HttpClient/4.5.1 (Java/1.8.0_372)', requestId: '3a7cbcc1-af72-47fb-bbac-a7672951f50f',
       authority: 'health.abc.com', upstreamHost: '10.80.47.192:8181',
-      upstreamCluster: 'outbound|80||health-api.production.svc.cluster.local', upstreamLocalAddress: '10.80.45.233:37132',
+      upstreamCluster: 'outbound|80||health-api.production.svc.cluster.local', upstreamLocalAddress: '10.80.45.233:37132', upstreamConnectionId: null,
       downstreamLocalAddress: '10.80.45.233:80', downstreamRemoteAddress: '10.80.46.220:59375',
       requestedServerName: null, routeName: null,
     });
@@ -128,7 +131,7 @@ describe('built-in formats', () => {
       format: 'istio-1.23', startMs: 1606339578409, responseCode: 418, flags: [], responseCodeDetails: 'via_upstream',
       bytesReceived: 0, bytesSent: 135, durationMs: 4, upstreamServiceTimeMs: 4, userAgent: 'curl/7.73.0-DEV',
       requestId: '84961386-6d84-929d-98bd-c5aee93b5c88', authority: 'httpbin:8000', upstreamHost: '10.44.1.27:80',
-      upstreamCluster: 'outbound|8000||httpbin.foo.svc.cluster.local', upstreamLocalAddress: '10.44.1.23:37652',
+      upstreamCluster: 'outbound|8000||httpbin.foo.svc.cluster.local', upstreamLocalAddress: '10.44.1.23:37652', upstreamConnectionId: null,
       downstreamLocalAddress: '10.0.45.184:8000', downstreamRemoteAddress: '10.44.1.23:46520', routeName: 'default',
     });
   });
@@ -149,7 +152,7 @@ describe('built-in formats', () => {
     });
     expect(parse(format('istio-1.0'), ISTIO_10_TCP)).toMatchObject({
       method: null, path: null, protocol: null, responseCode: 0, flags: [], bytesReceived: 601, bytesSent: 17766,
-      upstreamLocalAddress: '172.30.109.82:59480', requestedServerName: 'www.google.com',
+      upstreamLocalAddress: '172.30.109.82:59480', upstreamConnectionId: null, requestedServerName: 'www.google.com',
     });
   });
 
@@ -161,6 +164,8 @@ describe('built-in formats', () => {
     expect(matching(ISTIO_13_EGRESS)).toEqual(['istio-1.3']);
     expect(matching(ISTIO_10_TCP)).toEqual(['istio-1.0']);
     expect(matching(OK_ISTIO_19)).toEqual(['istio-1.23', 'istio-1.9']);
+    expect(matching(WITH_CONNECTION_ID)).toEqual(['istio-connection-id']);
+    expect(parse(format('istio-connection-id'), WITH_CONNECTION_ID)).toMatchObject({ upstreamConnectionId: '1041', upstreamLocalAddress: '10.200.1.2:42360', routeName: 'default' });
     expect(matching(DETAILS_UF)).toEqual([]);
   });
 

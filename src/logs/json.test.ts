@@ -30,7 +30,7 @@ describe('Istio JSON lines', () => {
       responseCodeDetails: null, connectionTerminationDetails: null, upstreamTransportFailureReason: null,
       bytesReceived: 0, bytesSent: 0, durationMs: 10002, upstreamServiceTimeMs: null, xForwardedFor: null,
       userAgent: null, requestId: null, authority: null, upstreamHost: 'REDACTED_IP1:7600',
-      upstreamCluster: 'outbound|7600||keycloak-headless.our_ns.svc.cluster.local', upstreamLocalAddress: null,
+      upstreamCluster: 'outbound|7600||keycloak-headless.our_ns.svc.cluster.local', upstreamLocalAddress: null, upstreamConnectionId: null,
       downstreamLocalAddress: 'REDACTED_IP1:7600', downstreamRemoteAddress: 'REDACTED_IP2:45621',
       requestedServerName: null, routeName: null, mixerStatus: null,
     });
@@ -40,7 +40,7 @@ describe('Istio JSON lines', () => {
     expect(parseLogText(TYPED).entries[0]).toMatchObject({
       startMs: 1700706643053, method: 'GET', responseCode: 200, flags: [], responseCodeDetails: 'via_upstream',
       bytesReceived: 0, bytesSent: 1819807, durationMs: 66, upstreamServiceTimeMs: 56, routeName: null,
-      xForwardedFor: null, upstreamLocalAddress: '10.42.0.84:52930', authority: 'sapi-tenant-part:34021',
+      xForwardedFor: null, upstreamLocalAddress: '10.42.0.84:52930', upstreamConnectionId: null, authority: 'sapi-tenant-part:34021',
     });
   });
 

@@ -83,7 +83,7 @@ describe('line handling', () => {
   it('reads the TCP NR line with its empty fields as nulls', () => {
     expect(parseLogText(ISTIO_19_NR).entries[0]).toMatchObject({
       method: null, path: null, protocol: null, responseCode: 0, flags: ['NR'], responseCodeDetails: 'filter_chain_not_found',
-      upstreamHost: null, upstreamCluster: null, upstreamLocalAddress: null, downstreamLocalAddress: '172.17.0.7:80',
+      upstreamHost: null, upstreamCluster: null, upstreamLocalAddress: null, upstreamConnectionId: null, downstreamLocalAddress: '172.17.0.7:80',
       downstreamRemoteAddress: '172.17.0.6:59800', routeName: null,
     });
   });

@@ -65,4 +65,5 @@ export {
   type RemedyProblem,
   type RemedySnippet,
 } from './remedies/index.js';
+export { renderLogStaleReuse, type LogReuseTableOptions } from './log-reuse.js';
 export { renderSockets, socketRemedies, SOCKETS_SCHEMA_VERSION, type SocketsRenderOptions } from './sockets.js';

@@ -1,14 +1,19 @@
 import type { Command } from 'commander';
-import { readLogFile, triageLogs, type LogEntry } from '../../logs/index.js';
+import { DEFAULT_LOG_IDLE_THRESHOLD_SECONDS, findStaleReuseInLogs, readLogFile, triageLogs, type LogEntry } from '../../logs/index.js';
+import { renderLogStaleReuse } from '../../report/index.js';
 import { type Io, useColour, writeResult } from '../io.js';
 import { makeTable } from '../table.js';
-import { parseFormat, parseHopFile } from './common.js';
+import { parseFormat, parseHopFile, parseNumber } from './common.js';
+
+/** The version of `logs --format json` (schema/logs-v1.schema.json). */
+export const LOGS_SCHEMA_VERSION = 1;
 
 interface LogsOptions {
   format: string;
   logFormat?: string;
   out?: string;
   force?: boolean;
+  idleThreshold: string;
 }
 
 /** `flowdoc logs`: triage access logs alone, to decide where to capture next. */
@@ -21,8 +26,10 @@ export function registerLogs(program: Command, io: Io, setExit: (code: number) =
     .option('--log-format <format>', 'Envoy format string of the logs (default: detected per file)')
     .option('-o, --out <file>', 'write the result to FILE instead of standard output')
     .option('--force', 'overwrite --out FILE if it exists')
+    .option('--idle-threshold <seconds>', 'idle since the upstream connection\'s previous request from which a UC is stale reuse (below it the connection was busy)', String(DEFAULT_LOG_IDLE_THRESHOLD_SECONDS))
     .action(async (files: string[], opts: LogsOptions) => {
       const format = parseFormat(opts.format, ['table', 'json']);
+      const idleThresholdSeconds = parseNumber(opts.idleThreshold, '--idle-threshold', { min: 0 });
       const entries: LogEntry[] = [];
       const perFile = [];
       for (const arg of files) {
@@ -36,8 +43,9 @@ export function registerLogs(program: Command, io: Io, setExit: (code: number) =
         perFile.push({ hop: r.hop, file: r.file, format: r.format, lines: r.lines, entries: r.entries.length, rejected: r.rejected, rejectedSamples: r.rejectedSamples, error: r.error ? r.error.oneLine() : null });
       }
       const triage = triageLogs(entries);
+      const staleReuse = findStaleReuseInLogs(entries, { idleThresholdSeconds });
       if (format === 'json') {
-        writeResult(io, JSON.stringify({ files: perFile, triage }, null, 2) + '\n', opts.out, Boolean(opts.force));
+        writeResult(io, JSON.stringify({ schemaVersion: LOGS_SCHEMA_VERSION, files: perFile, triage, staleReuse }, null, 2) + '\n', opts.out, Boolean(opts.force));
         return;
       }
       const colour = useColour(io) && !opts.out;
@@ -59,6 +67,7 @@ export function registerLogs(program: Command, io: Io, setExit: (code: number) =
       section('response code details', triage.byResponseCodeDetails);
       section('upstream host', triage.byUpstreamHost);
       section('hour (UTC)', triage.byHour);
+      out.push(...renderLogStaleReuse(staleReuse, { colour, idleDropFailures: sig.idleDrop }));
       writeResult(io, out.join('\n') + '\n', opts.out, Boolean(opts.force));
     });
 }
