@@ -82,7 +82,7 @@ describe('built-in formats', () => {
 
   it('are listed newest first', () => {
     expect(BUILTIN_FORMATS.map((f) => f.name)).toEqual([
-      'istio-connection-id', 'istio-1.23', 'istio-1.9', 'istio-1.3-nomixer', 'istio-1.3', 'istio-1.2', 'istio-1.1', 'istio-1.0', 'envoy-default',
+      'istio-1.23', 'istio-connection-id', 'istio-1.9', 'istio-1.3-nomixer', 'istio-1.3', 'istio-1.2', 'istio-1.1', 'istio-1.0', 'envoy-default',
     ]);
   });
 

@@ -120,11 +120,12 @@ const DETAILS = '%RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS% ';
  *   `envoy.file_access_log` configs of the v2-API era — lines 1–3 of istio-text-legacy.log.
  * - istio-connection-id: Istio's 1.23 default with ` %UPSTREAM_CONNECTION_ID%` appended, the line
  *   docs/logs.md tells users to set in `meshConfig.accessLogFormat` so that `flowdoc logs` can group
- *   requests per pooled upstream connection; built in so those logs need no `--log-format`.
+ *   requests per pooled upstream connection; built in so those logs need no `--log-format`. Listed after istio-1.23 so that the
+ *   reason a line matched nothing still names the current Istio default (no line matches both).
  */
 export const BUILTIN_FORMAT_STRINGS: ReadonlyArray<readonly [name: string, format: string]> = [
-  ['istio-connection-id', ENVOY_HEAD + DETAILS + TRANSPORT + ENVOY_MIDDLE + ' %UPSTREAM_CLUSTER_RAW%' + ISTIO_TAIL + ' %ROUTE_NAME% %UPSTREAM_CONNECTION_ID%\n'],
   ['istio-1.23', ENVOY_HEAD + DETAILS + TRANSPORT + ENVOY_MIDDLE + ' %UPSTREAM_CLUSTER_RAW%' + ISTIO_TAIL + ' %ROUTE_NAME%\n'],
+  ['istio-connection-id', ENVOY_HEAD + DETAILS + TRANSPORT + ENVOY_MIDDLE + ' %UPSTREAM_CLUSTER_RAW%' + ISTIO_TAIL + ' %ROUTE_NAME% %UPSTREAM_CONNECTION_ID%\n'],
   ['istio-1.9', ENVOY_HEAD + DETAILS + TRANSPORT + ENVOY_MIDDLE + ' %UPSTREAM_CLUSTER%' + ISTIO_TAIL + ' %ROUTE_NAME%\n'],
   ['istio-1.3-nomixer', ENVOY_HEAD + TRANSPORT + ENVOY_MIDDLE + ' %UPSTREAM_CLUSTER%' + ISTIO_TAIL + ' %ROUTE_NAME%\n'],
   ['istio-1.3', ENVOY_HEAD + MIXER + TRANSPORT + ENVOY_MIDDLE + ' %UPSTREAM_CLUSTER%' + ISTIO_TAIL + ' %ROUTE_NAME%\n'],
