@@ -35,6 +35,8 @@ export interface AnalyzeOptions extends ReadOptions {
   traceSegments?: boolean;
   /** Live use (`flowdoc watch`): incidents as they complete, and a view of the analysis while it runs. */
   live?: AnalyzeLive;
+  /** Hand on connections idle this long (capture time, seconds) instead of keeping them to the end (default: never). */
+  idleExpirySeconds?: number;
 }
 
 export interface AnalyzeLive {
@@ -61,6 +63,8 @@ export interface AnalysisView {
    * connections already handed on (connections still live are in the table's counts only).
    */
   current(): AnalysisResult;
+  /** Live connections (no FIN, no RST) that are at risk at capture time `nowMicros`, as `atRisk` judges them at the end. */
+  atRiskNow(nowMicros: number): AtRiskConnection[];
 }
 
 export interface CaptureDescription {
@@ -176,6 +180,7 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
             table, counts,
             get parser() { return v.parser; },
             current: () => currentResult(file, v, detector, span, settings, live!),
+            atRiskNow: (now: number) => detector.atRiskNow(openIdle(table, now, riskFloorMicros(idleThresholdSeconds, options.lbTimeouts)), now),
           });
         },
         onClosed: (c) => live!.onClosed(c),
@@ -185,6 +190,7 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
     table: {
       idleThresholdMicros: idleThresholdSeconds * 1e6, maxConnections, lingerMicros: lingerSeconds * 1e6,
       ...(options.traceSegments ? { traceSegments: true } : {}),
+      ...(options.idleExpirySeconds ? { idleExpiryMicros: Math.round(options.idleExpirySeconds * 1e6) } : {}),
     },
   });
   const found = detector.finish();
@@ -252,6 +258,25 @@ function currentResult(file: string, v: { table: ConnectionTable; counts: Readon
   const incidents = [...found.incidents, ...live.lingering()].sort(byEvidenceFrame);
   const first = Math.min(span.first, live.firstLingeringMicros);
   return buildResult(run, { ...span, first, last: Math.max(span.last, v.counts.lastMicros) }, { ...found, incidents }, [], live.skewMs, settings);
+}
+
+/**
+ * Snapshots of the live connections still open (no FIN, no RST) and idle at least `floorMicros`:
+ * the only ones that can be at risk, so the others cost nothing.
+ */
+function openIdle(table: ConnectionTable, now: number, floorMicros: number): Connection[] {
+  const out: Connection[] = [];
+  table.forEachLive((c) => {
+    if (c.closedAtMicros >= 0 || c.client.firstFin || c.server.firstFin || now - c.lastMicros < floorMicros) return;
+    out.push(c.snapshot('capture-end'));
+  });
+  return out;
+}
+
+/** The shortest idle that can put a connection at risk: a stated timeout, or the idle threshold (brackets come from incidents). */
+function riskFloorMicros(idleThresholdSeconds: number, lb: LbTimeouts | undefined): number {
+  const stated = [lb?.any ?? Infinity, ...(lb?.byServer.values() ?? [])];
+  return Math.min(idleThresholdSeconds, ...stated) * 1e6;
 }
 
 /** The order of `Detector.finish()`: by the frame of the request (probe, RST), then connection. */
@@ -348,6 +373,7 @@ function warnings(run: FlowRunSummary, headsCut: number): string[] {
   }
   const drops = run.capture.kernelDrops;
   if (drops) w.push(`the capturing system dropped ${drops} packet${drops === 1 ? '' : 's'} (pcapng interface statistics): evidence may be missing from this capture`);
+  if (run.table.expired > 0) w.push(`${run.table.expired} connections idle past the idle expiry were let go (a connection reused after longer starts a new, partial one)`);
   if (run.table.evicted > 0) w.push(`${run.table.evicted} connections were evicted because more than the maximum were open at once (--max-connections); their later packets start new, partial connections`);
   if (run.timeReversals > 0) w.push(`${run.timeReversals} packets are earlier than the packet before them; idle gaps around them may be off`);
   if (run.damagedTcp > 0) w.push(`${run.damagedTcp} TCP packets had damaged or truncated headers and were skipped`);

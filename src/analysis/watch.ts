@@ -1,10 +1,26 @@
 import type { CorrelatedIncident } from '../correlate/index.js';
-import type { Destination } from '../detect/index.js';
+import type { AtRiskConnection, Destination, LbTimeouts } from '../detect/index.js';
 import { isoWithPrecision } from '../shared/time.js';
 import { analyzeCapture, type AnalysisResult, type AnalysisView, type AnalyzeOptions } from './analyze.js';
 
 /** The default of `--stats-interval`: a line a minute says the watch is alive without flooding a log. */
 export const DEFAULT_STATS_INTERVAL_SECONDS = 60;
+
+/**
+ * How long a connection may sit without a packet before `watch` lets it go, unless told
+ * (`--idle-expiry`): past Linux's default keepalive (7200 s, then 9 probes 75 s apart — the last
+ * moment a default keepalive can still meet a forgotten connection), and well past every cloud
+ * load balancer's default idle timeout (the longest, 3600 s; see detect/middleboxes.ts). A
+ * connection reused after longer than this starts a new, partial connection.
+ */
+export const DEFAULT_IDLE_EXPIRY_SECONDS = 7200 + 9 * 75;
+
+/** The idle expiry for these options: the default, or past the longest stated --lb-timeout (×1.5) if that is longer. */
+export function idleExpiryFor(lbTimeouts: LbTimeouts | undefined, given?: number): number {
+  if (given !== undefined) return given;
+  const longest = Math.max(lbTimeouts?.any ?? 0, ...(lbTimeouts?.byServer.values() ?? []));
+  return Math.max(DEFAULT_IDLE_EXPIRY_SECONDS, longest * 1.5);
+}
 
 /** The running counts of a watch, as the `stats` event carries them. */
 export interface WatchStats {
@@ -16,6 +32,8 @@ export interface WatchStats {
   connectionsLive: number;
   /** Connections evicted because the table was full (--max-connections). */
   evicted: number;
+  /** Connections let go because they were idle past the idle expiry. */
+  expired: number;
   /** Packets the capturing system dropped (pcapng Interface Statistics Blocks; null: not recorded). */
   kernelDrops: number | null;
   incidents: number;
@@ -26,6 +44,8 @@ export type WatchEvent =
   | { event: 'incident'; time: string | null; incident: CorrelatedIncident }
   | { event: 'destination'; time: string | null; server: string; changed: ('keepalive' | 'idle-timeout')[]; destination: Destination }
   | { event: 'stats'; time: string | null; stats: WatchStats }
+  /** A live connection idle past what its destination allows (stated --lb-timeout, or the bracket so far); told once per idle stretch. */
+  | { event: 'at-risk'; time: string | null; atRisk: AtRiskConnection }
   /** The stream could not be read on (a corrupt record, a read error): everything before it is in the summary that follows. */
   | { event: 'error'; time: string | null; error: { code: string; message: string; offset: number; frame: number } }
   /** `final`: the stream ended (or the watch was stopped); else a summary asked for while it runs (SIGHUP/SIGUSR1). */
@@ -48,6 +68,8 @@ export class Watch {
   private view: AnalysisView | null = null;
   private incidents = 0;
   private nextStatsMicros = -Infinity;
+  /** Connection id → its last frame when told at risk (only connections at risk at the last check). */
+  private toldAtRisk = new Map<number, number>();
   /** Per destination: what its verdict and bracket said when last told. */
   private readonly told = new Map<string, { keepalive: string; bracket: string }>();
   private readonly intervalMicros: number;
@@ -60,6 +82,7 @@ export class Watch {
   async run(file: string): Promise<AnalysisResult> {
     const result = await analyzeCapture(file, {
       ...this.options,
+      idleExpirySeconds: idleExpiryFor(this.options.lbTimeouts, this.options.idleExpirySeconds),
       live: {
         onStart: (view) => { this.view = view; },
         onIncident: (incident) => {
@@ -98,6 +121,17 @@ export class Watch {
     while (this.nextStatsMicros <= micros) this.nextStatsMicros += this.intervalMicros;
     this.statsNow();
     this.tellDestinations(this.view!.current().destinations);
+    this.tellAtRisk(micros);
+  }
+
+  /** `at-risk` events for live connections newly at risk (again, if they were used in between). */
+  private tellAtRisk(now: number): void {
+    const told = new Map<number, number>();
+    for (const r of this.view!.atRiskNow(now)) {
+      told.set(r.connection, r.lastFrame);
+      if (this.toldAtRisk.get(r.connection) !== r.lastFrame) this.emit({ event: 'at-risk', time: this.captureTime(), atRisk: r });
+    }
+    this.toldAtRisk = told;
   }
 
   private stats(): WatchStats {
@@ -108,6 +142,7 @@ export class Watch {
       connections: v.table.stats.connections,
       connectionsLive: v.table.liveConnections,
       evicted: v.table.stats.evicted,
+      expired: v.table.stats.expired,
       kernelDrops: v.parser?.kernelDrops ?? null,
       incidents: this.incidents,
     };

@@ -240,13 +240,29 @@ export class Detector {
       this.openAtEndNotChecked++;
       return;
     }
-    const idle = [cs.keepaliveIdleSeconds, ss.keepaliveIdleSeconds].filter((x): x is number => x !== null);
-    const probeIdle = idle.length ? Math.min(...idle) : null;
-    const every = [cs.keepaliveIntervalSeconds, ss.keepaliveIntervalSeconds].filter((x): x is number => x !== null);
-    const keepalive = probeIdle === null
-      ? 'no keepalive probes seen'
-      : `keepalive probes after ${fmtSeconds(probeIdle)} idle${every.length ? `, every ${fmtSeconds(Math.min(...every))}` : ''}`;
-    this.openAtEnd.push({ id: c.id, client: c.client, server: c.server, lastFrame: c.lastFrame, lastMicros: c.lastMicros, keepalive, probeIdle });
+    this.openAtEnd.push(openAtEndOf(c));
+  }
+
+  /**
+   * Which of these still-open connections (snapshots) are at risk at `nowMicros`, judged as
+   * `finish()` judges the ones open at the end: against the stated timeout or the brackets of the
+   * connections handed on so far (`flowdoc watch`, while the stream runs).
+   */
+  atRiskNow(open: readonly Connection[], nowMicros: number): AtRiskConnection[] {
+    const incidents = this.pending.map((p) => this.resolve(p));
+    const brackets = new Map<string, TimeoutBracket | null>();
+    const out: AtRiskConnection[] = [];
+    for (const c of open) {
+      if (!brackets.has(c.server)) {
+        const d = this.destinations.get(c.server);
+        brackets.set(c.server, d ? bracket(d, incidents.filter((i) => i.server === c.server), this.statedTimeout(c.server)) : null);
+      }
+      const b = brackets.get(c.server)!;
+      if (b === null && this.statedTimeout(c.server) === null) continue;
+      const r = this.risk(openAtEndOf(c), b, nowMicros);
+      if (r) out.push(r);
+    }
+    return out.sort((a, b) => b.idleSeconds - a.idleSeconds || a.connection - b.connection);
   }
 
   /**
@@ -428,6 +444,18 @@ export class Detector {
       atRisk,
     };
   }
+}
+
+/** What the at-risk check keeps of a connection still open. */
+function openAtEndOf(c: Connection): OpenAtEnd {
+  const cs = c.clientStats, ss = c.serverStats;
+  const idle = [cs.keepaliveIdleSeconds, ss.keepaliveIdleSeconds].filter((x): x is number => x !== null);
+  const probeIdle = idle.length ? Math.min(...idle) : null;
+  const every = [cs.keepaliveIntervalSeconds, ss.keepaliveIntervalSeconds].filter((x): x is number => x !== null);
+  const keepalive = probeIdle === null
+    ? 'no keepalive probes seen'
+    : `keepalive probes after ${fmtSeconds(probeIdle)} idle${every.length ? `, every ${fmtSeconds(Math.min(...every))}` : ''}`;
+  return { id: c.id, client: c.client, server: c.server, lastFrame: c.lastFrame, lastMicros: c.lastMicros, keepalive, probeIdle };
 }
 
 /** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */

@@ -9,6 +9,13 @@ export interface TableOptions extends FlowOptions {
   lingerMicros: number;
   /** Live connections kept at most; past it the longest-idle tenth is evicted (reported, never silent). */
   maxConnections: number;
+  /**
+   * A connection without a packet for this much capture time (µs) is handed on as `idle-expired`
+   * (0 or absent: never — `analyze` keeps every connection to the end of the file). `flowdoc
+   * watch` sets it beyond the longest idle timeout of interest, so a stream that never ends holds
+   * only connections that can still tell something.
+   */
+  idleExpiryMicros?: number;
 }
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
@@ -22,6 +29,8 @@ export interface TableStats {
   connections: number;
   /** Connections evicted because the table was full. */
   evicted: number;
+  /** Connections handed on because they were idle past `idleExpiryMicros` (0 unless set). */
+  expired: number;
   /** Most connections live at once. */
   peakLive: number;
   /** Copies of the same packet on another interface (`-i any`) skipped. */
@@ -72,7 +81,9 @@ export class ConnectionTable {
   /** Entries closed, in close order; slots before closedHead are cleared (undefined) as they are passed. */
   private readonly closedQueue: (Entry | undefined)[] = [];
   private closedHead = 0;
-  readonly stats: TableStats = { connections: 0, evicted: 0, peakLive: 0, duplicatesSkipped: 0, peakBufferedBytes: 0 };
+  readonly stats: TableStats = { connections: 0, evicted: 0, expired: 0, peakLive: 0, duplicatesSkipped: 0, peakBufferedBytes: 0 };
+  /** Capture time of the next sweep for idle connections (idleExpiryMicros only). */
+  private nextSweepMicros = -Infinity;
   /** The buffers of every live connection (sniffers, IPv6 addresses), counted: the table's own account of what it holds. */
   readonly buffers = new BufferAccount();
 
@@ -89,6 +100,7 @@ export class ConnectionTable {
   /** Feeds one decoded TCP segment (status OK, not a fragment). */
   onPacket(p: DecodedPacket, frame: number, micros: number): void {
     this.expireClosed(micros);
+    if (micros >= this.nextSweepMicros) this.sweepIdle(micros);
     const hash = tupleHash(p);
     const v4 = p.addrLen === 4;
     const srcV4 = v4 ? u32(p.data, p.srcAddrOff) : 0;
@@ -155,6 +167,11 @@ export class ConnectionTable {
 
   get liveConnections(): number {
     return this.live;
+  }
+
+  /** Calls `fn` for every live connection (`flowdoc watch` looks for idle ones at risk). */
+  forEachLive(fn: (c: LiveConnection) => void): void {
+    for (const head of this.buckets.values()) for (let e: Entry | null = head; e !== null; e = e.next) fn(e.conn);
   }
 
   private create(p: DecodedPacket, hash: number): Entry {
@@ -226,6 +243,29 @@ export class ConnectionTable {
     if (this.closedHead > 1024 && this.closedHead * 2 > q.length) {
       q.splice(0, this.closedHead);
       this.closedHead = 0;
+    }
+  }
+
+  /**
+   * Hands on connections idle past idleExpiryMicros, oldest id first. A sweep walks the whole
+   * table, so it runs once per 1/16 of the expiry (at least a second) of capture time: a
+   * connection leaves between 1 and 1 1/16 expiries after its last packet.
+   */
+  private sweepIdle(now: number): void {
+    const expiry = this.options.idleExpiryMicros ?? 0;
+    if (expiry <= 0) {
+      this.nextSweepMicros = Infinity;
+      return;
+    }
+    const first = this.nextSweepMicros === -Infinity;
+    this.nextSweepMicros = now + Math.max(1_000_000, Math.floor(expiry / 16));
+    if (first) return;
+    const idle = this.entries().filter((e) => e.conn.closedAtMicros < 0 && e.conn.lastMicros + expiry <= now);
+    idle.sort((a, b) => a.conn.id - b.conn.id);
+    for (const e of idle) {
+      this.remove(e);
+      this.stats.expired++;
+      this.finish(e, 'idle-expired');
     }
   }
 

@@ -35,9 +35,13 @@ export function renderWatchEvent(e: WatchEvent, format: WatchFormat, options: { 
     }
     case 'stats': {
       const s = e.stats;
-      lines.push(`${at}  stats: ${s.packets} packets, ${s.tcpSegments} TCP segments, ${s.connections} connections (${s.connectionsLive} live, ${s.evicted} evicted), ${s.incidents} incidents${s.kernelDrops !== null ? `, ${s.kernelDrops} dropped by the kernel` : ''}`);
+      lines.push(`${at}  stats: ${s.packets} packets, ${s.tcpSegments} TCP segments, ${s.connections} connections (${s.connectionsLive} live, ${s.expired} expired idle, ${s.evicted} evicted), ${s.incidents} incidents${s.kernelDrops !== null ? `, ${s.kernelDrops} dropped by the kernel` : ''}`);
       break;
     }
+    case 'at-risk':
+      lines.push(st.yellow(`${at}  AT RISK ${e.atRisk.level}  ${safe(e.atRisk.client)} → ${safe(e.atRisk.server)}  (connection ${e.atRisk.connection})`));
+      say(safe(e.atRisk.text), '  ');
+      break;
     case 'error':
       lines.push(st.red(`${at}  ERROR reading the stream: ${safe(e.error.message)} (byte offset ${e.error.offset}, frame ${e.error.frame}); everything before it is in the summary below`));
       break;

@@ -77,3 +77,20 @@ describe('flowdoc watch while the stream is still open', () => {
     expect(run.stdout.endsWith(table.stdout + '\n')).toBe(true);
   });
 });
+
+describe('flowdoc watch tells connections at risk while they are still open', () => {
+  it('reports a connection idle past --lb-timeout before the stream ends, as analyze judges it at the end', async () => {
+    const bytes = readFileSync(join(REPO_ROOT, 'captures/at-risk/client-eth.pcap'));
+    const analyzed = JSON.parse((await runCli(['analyze', '-f', 'json', '--lb-timeout', '5', '-'], { stdin: bytes })).stdout);
+    expect(analyzed.atRisk).toHaveLength(1);
+    const writer = new SlowWriter(bytes, { chunk: 32, pauseMs: 1 });
+    const run = new WatchRun(['-', '--lb-timeout', '5', '--stats-interval', '1'], writer.stream);
+    const e = await run.next((x) => x.event === 'at-risk');
+    expect(writer.finished).toBe(false);
+    const expected = analyzed.atRisk[0];
+    expect(e.atRisk).toMatchObject({ connection: expected.connection, client: expected.client, server: expected.server, lastFrame: expected.lastFrame, level: 'will-fail', basis: 'lb-timeout', timeoutSeconds: 5 });
+    await run.done;
+    // Told once for its idle stretch, however many stats intervals it stays idle.
+    expect(run.events.filter((x) => x.event === 'at-risk')).toHaveLength(1);
+  });
+});

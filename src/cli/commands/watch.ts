@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_IDLE_THRESHOLD_SECONDS } from '../../analysis/analyze.js';
-import { DEFAULT_STATS_INTERVAL_SECONDS, Watch, type WatchEvent } from '../../analysis/watch.js';
+import { DEFAULT_IDLE_EXPIRY_SECONDS, DEFAULT_STATS_INTERVAL_SECONDS, Watch, type WatchEvent } from '../../analysis/watch.js';
 import { WATCH_FORMATS, renderWatchEvent } from '../../report/watch.js';
 import { type Io, UsageError, useColour } from '../io.js';
 import { captureErrorLine, collect, parseFormat, parseLbTimeouts, parseNumber, readStdinGuard } from './common.js';
@@ -11,6 +11,7 @@ interface WatchCliOptions {
   maxConnections: string;
   lbTimeout: string[];
   statsInterval: string;
+  idleExpiry?: string;
   failOn: string;
 }
 
@@ -26,6 +27,7 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
     .option('-f, --format <format>', 'ndjson (one event a line) | table (one block per event)', 'ndjson')
     .option('--stats-interval <seconds>', 'capture-time seconds between stats events (0: none); while no packets come, one stats event per interval of wall-clock time says the watch is alive', String(DEFAULT_STATS_INTERVAL_SECONDS))
     .option('--idle-threshold <seconds>', 'silence before a request that makes a stale-reuse incident possible', String(DEFAULT_IDLE_THRESHOLD_SECONDS))
+    .option('--idle-expiry <seconds>', `let a connection go after this much capture time without a packet (default ${DEFAULT_IDLE_EXPIRY_SECONDS}, or 1.5 × the longest --lb-timeout if longer)`)
     .option('--max-connections <n>', 'live connections kept at most (the longest-idle are evicted past it)', '1000000')
     .option('--lb-timeout <[ip:port=]seconds>', 'a middlebox idle timeout you know (repeat per destination)', collect, [])
     .option('--fail-on <what>', 'exit 1 on incidents or connections that will fail on next use (findings), on incidents only (incidents), or never (none)', 'findings')
@@ -36,6 +38,7 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
       const idleThresholdSeconds = parseNumber(opts.idleThreshold, '--idle-threshold', { min: 0 });
       const maxConnections = parseNumber(opts.maxConnections, '--max-connections', { min: 1, integer: true });
       const lbTimeouts = parseLbTimeouts(opts.lbTimeout);
+      const idleExpirySeconds = opts.idleExpiry === undefined ? undefined : parseNumber(opts.idleExpiry, '--idle-expiry', { min: 1 });
       if (!file) throw new UsageError('name the capture stream: - for standard input');
       readStdinGuard(file, io);
       const colour = useColour(io);
@@ -47,6 +50,7 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
       const stop = new AbortController();
       const watch = new Watch(emit, {
         stdin: io.stdin, signal: stop.signal, statsIntervalSeconds, idleThresholdSeconds, maxConnections, lbTimeouts,
+        ...(idleExpirySeconds !== undefined && { idleExpirySeconds }),
       });
       const onStop = () => stop.abort();
       const onSummary = () => watch.summaryNow();
