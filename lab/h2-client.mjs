@@ -107,7 +107,9 @@ class NodePool {
 
   stopPings() { clearInterval(this.st?.pinger); }
 
-  async request({ method, path: p, body = '' }) {
+  async request({ method, path: p, body = '', grpc = false }) {
+    // gRPC: POST application/grpc with one length-prefixed message, `te: trailers` (the gRPC wire format).
+    if (grpc) body = Buffer.concat([Buffer.from([0, 0, 0, 0, Buffer.byteLength(body)]), Buffer.from(body)]);
     const r = newRequest(this.svc, method, p, body);
     if (!this.st || this.st.dead) await this.connect();
     const st = this.st;
@@ -115,7 +117,8 @@ class NodePool {
     r.local = st.rec.local;
     const t0 = performance.now();
     const headers = { ':method': method, ':path': p, ':authority': this.svc.authority, 'user-agent': USER_AGENT, accept: '*/*', 'x-request-id': r.id };
-    if (body) headers['content-type'] = 'application/json';
+    if (grpc) Object.assign(headers, { 'content-type': 'application/grpc', te: 'trailers' });
+    else if (body) headers['content-type'] = 'application/json';
     const result = await new Promise((resolve) => {
       let status = 0;
       let bytes = 0;

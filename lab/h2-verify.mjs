@@ -60,15 +60,17 @@ for (const file of FILES) {
   const rsts = pkts.filter((p) => p.rst).map((p) => ({ frame: p.frame, tcpStream: p.tcpStream, srcPort: p.srcPort }));
   truth.h2[file] = { requests, pingPackets: pings, goaways, tcpRsts: rsts };
   // Every request the client sent is in the capture (the LB leg: twice, before and after DNAT) with the stream id the client used.
-  const legs = file === 'lb-any.pcap' ? 2 : 1;
-  const sent = run.requests.filter((r) => !(file.startsWith('server') && r.outcome !== 'ok'));
+  // A request the LB itself reset (its conntrack entry forgotten) never reaches the server leg.
+  const lbForgot = (r) => S.name === 'h2-rst-after-idle' && r.outcome !== 'ok';
+  const sent = run.requests.filter((r) => !(file.startsWith('server') && lbForgot(r)));
   for (const r of sent) {
+    const legs = file === 'lb-any.pcap' && !lbForgot(r) ? 2 : 1;
     const seen = requests.filter((x) => x.requestId === r.id);
     check(seen.length === legs, `${file}: request ${r.id} seen ${seen.length} times, want ${legs}`);
     for (const x of seen) check(x.method === r.method && x.path === r.path && x.streamId === r.streamId, `${file}: ${r.id} is ${x.method} ${x.path} stream ${x.streamId}, client sent ${r.method} ${r.path} stream ${r.streamId}`);
   }
   if (S.name === 'h2-ping-keepalive') check(pings >= 8, `${file}: only ${pings} packets with PING frames`);
-  if (S.name === 'h2-goaway-race') check(goaways.length === legs && goaways.every((g) => g.lastStreamId === 1), `${file}: GOAWAYs ${JSON.stringify(goaways)}`);
+  if (S.name === 'h2-goaway-race') check(goaways.length >= (file === 'lb-any.pcap' ? 2 : 1) && goaways.every((g) => g.lastStreamId === 1), `${file}: GOAWAYs ${JSON.stringify(goaways)}`);
   if (S.name === 'h2-rst-after-idle' && !file.startsWith('server')) check(rsts.length >= 1, `${file}: no RST`);
   if (S.name !== 'h2-goaway-race' && file.startsWith('server')) check(rsts.length === 0, `${file}: the server saw an RST`);
 }

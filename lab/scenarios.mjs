@@ -245,7 +245,7 @@ export const SCENARIOS = [
     num: 20,
     name: 'h2-ping-keepalive',
     family: 4,
-    description: 'Same traffic and 13 s idle as h2-rst-after-idle, but the client sends an HTTP/2 PING every 3 s (session.ping(), as gRPC keepalive or Envoy connection_keepalive would): the PINGs keep the LB conntrack entry warm and the requests after the idle succeed; no incident.',
+    description: 'gRPC over h2c (POST /lab.Inventory/GetItem, application/grpc, trailers grpc-status 0) through the same 10 s LB with the same 13 s idle as h2-rst-after-idle, but the client sends an HTTP/2 PING every 3 s (session.ping(), as gRPC keepalive GRPC_ARG_KEEPALIVE_TIME_MS or Envoy connection_keepalive would): the PINGs keep the LB conntrack entry warm and the calls after the idle succeed; no incident.',
     lbIdleTimeoutSeconds: 10,
     lbAction: 'REJECT',
     serverKeepAliveTimeoutMs: 0,
@@ -255,12 +255,13 @@ export const SCENARIOS = [
     verdict: null,
     async run(c) {
       const a = c.pool('a', SERVICES.backend);
-      await a.request({ method: 'GET', path: '/api/items/1' });
+      const call = (item) => a.request({ method: 'POST', path: '/lab.Inventory/GetItem', body: `item-${item}`, grpc: true });
+      await call(1);
       await sleep(250);
-      await a.request({ method: 'GET', path: '/api/items/2' });
+      await call(2);
       a.startPings(this.h2.pingEveryMs);
       await sleep(13000);
-      await Promise.all([a.request({ method: 'GET', path: '/api/items/3' }), a.request({ method: 'GET', path: '/api/items/4' })]);
+      await Promise.all([call(3), call(4)]);
       a.stopPings();
       await sleep(200);
       await c.closeAll();

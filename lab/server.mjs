@@ -45,8 +45,17 @@ function handler(req, res) {
     const id = req.headers['x-request-id'] ?? null;
     const body = JSON.stringify({ ok: true, path: req.url, requestId: id, servedBy: hostPort(s.localAddress, s.localPort) }) + '\n';
     const svc = Math.floor(performance.now() - t0);
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    if (String(req.headers['content-type'] ?? '').startsWith('application/grpc')) {
+      // gRPC over HTTP/2 (issue 19): one length-prefixed message (not compressed), then the trailers.
+      const msg = Buffer.from(body);
+      const framed = Buffer.concat([Buffer.from([0, msg.length >>> 24, (msg.length >>> 16) & 255, (msg.length >>> 8) & 255, msg.length & 255]), msg]);
+      res.writeHead(200, { 'content-type': 'application/grpc+proto' });
+      res.addTrailers({ 'grpc-status': '0', 'grpc-message': 'OK' });
+      res.end(framed);
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(body);
+    }
     res.on('finish', () => {
       fs.appendFileSync(logPath, render({
         START_TIME: new Date(startMs).toISOString(),
@@ -85,7 +94,17 @@ for (const l of listens) {
   const srv = h2GoawayMs === null ? http.createServer(handler) : http2.createServer(handler);
   // 0 disables Node's idle keep-alive close (default 5000 ms); >0 = the server-fin scenario.
   if (h2GoawayMs === null) srv.keepAliveTimeout = keepAliveTimeout;
-  else if (h2GoawayMs > 0) srv.on('session', (session) => session.setTimeout(h2GoawayMs, () => session.close()));
+  else if (h2GoawayMs > 0) {
+    srv.on('session', (session) => {
+      // Like Envoy's idle_timeout: GOAWAY, then close the connection for good once the session
+      // ends (node:http2 alone only half-closes and keeps reading, so later streams would be ACKed
+      // and ignored; a closed socket makes the kernel answer them with an RST).
+      session.setTimeout(h2GoawayMs, () => session.close());
+    });
+    // session.socket is a proxy that is unbound once the session ends: hold the raw socket, and
+    // once its FIN has gone out (write side finished) close it for good.
+    srv.on('connection', (sock) => sock.on('finish', () => sock.destroy()));
+  }
   srv.listen({ host: l.host, port: l.port, ipv6Only: l.host.includes(':') }, () => {
     if (--pending === 0) fs.writeFileSync(readyPath, `${process.pid}\n`);
   });

@@ -1,7 +1,7 @@
-import type { Incident } from '../detect/index.js';
+import type { Incident, StreamEvidence } from '../detect/index.js';
 import type { LogEntry } from '../logs/index.js';
 import { describeEntry, isSignature } from './meaning.js';
-import { MATCH_KEY_STRENGTH, type CorrelatedIncident, type HopEvidence, type LogMatch, type MatchKey, type UnexplainedSignatures, type Verdict } from './types.js';
+import { MATCH_KEY_STRENGTH, type CorrelatedIncident, type CorrelatedStream, type HopEvidence, type LogMatch, type MatchKey, type UnexplainedSignatures, type Verdict } from './types.js';
 import { decideVerdict } from './verdict.js';
 
 /** One hop's parsed log entries, in path order (the order the user gave the hops). */
@@ -34,14 +34,20 @@ export function correlate(incidents: readonly Incident[], hops: readonly HopLogs
       return { hop: h.hop, sawRequest: mine.length > 0, role, lines: mine.map((m) => m.line) };
     });
     const verdict: Verdict = decideVerdict(incident, hopEvidence, matches, hops.length > 0);
-    return { ...incident, logs: matches, hops: hopEvidence, verdict };
+    const { streams: killed, ...rest } = incident;
+    const streams: CorrelatedStream[] | undefined = killed?.map((s) => ({ ...s, logs: streamLines(s, matches) }));
+    const out: CorrelatedIncident = { ...rest, ...(streams && { streams }), logs: matches, hops: hopEvidence, verdict };
+    return out;
   });
   return { incidents: out, unexplained: unexplainedSignatures(hops, used) };
 }
 
 function matchIncident(i: Incident, hops: readonly HopLogs[], skewMs: number): LogMatch[] {
   const t = requestTimeMs(i);
-  const requestId = i.request?.requestId ?? null;
+  // HTTP/2: every stream the incident killed is its own request (one log line per stream and hop).
+  const requestIds = new Set<string>();
+  if (i.request?.requestId !== undefined) requestIds.add(i.request.requestId);
+  for (const s of i.streams ?? []) if (s.requestId !== undefined) requestIds.add(s.requestId);
   const found = new Map<LogEntry, { hop: HopLogs; keys: Set<MatchKey> }>();
   const add = (hop: HopLogs, e: LogEntry, key: MatchKey) => {
     const f = found.get(e) ?? { hop, keys: new Set<MatchKey>() };
@@ -60,7 +66,7 @@ function matchIncident(i: Incident, hops: readonly HopLogs[], skewMs: number): L
       if (e.downstreamRemoteAddress !== null && sameEndpoint(e.downstreamRemoteAddress, i.client) && fits) {
         add(hop, e, 'downstream-4-tuple');
       }
-      if (requestId !== null && e.requestId === requestId) add(hop, e, 'request-id');
+      if (e.requestId !== null && requestIds.has(e.requestId)) add(hop, e, 'request-id');
     }
   }
   // Chain hops: the same request id, and UPSTREAM_LOCAL_ADDRESS of one hop = DOWNSTREAM_REMOTE_ADDRESS of the next.
@@ -101,6 +107,17 @@ function matchIncident(i: Incident, hops: readonly HopLogs[], skewMs: number): L
   });
   const order = new Map(hops.map((h, n) => [h.hop, n]));
   return matches.sort((a, b) => MATCH_KEY_STRENGTH.indexOf(a.key) - MATCH_KEY_STRENGTH.indexOf(b.key) || order.get(a.hop)! - order.get(b.hop)! || a.line - b.line);
+}
+
+/**
+ * The matched lines that are this HTTP/2 stream's: its x-request-id, or — without one — the same
+ * method and path (a pooled connection's lines share the 4-tuple; the request names the stream).
+ */
+function streamLines(s: StreamEvidence, matches: readonly LogMatch[]): { hop: string; line: number }[] {
+  return matches
+    .filter((m) => s.requestId !== undefined ? m.entry.requestId === s.requestId
+      : m.entry.requestId === null && m.entry.method === s.method && m.entry.path === s.path)
+    .map((m) => ({ hop: m.hop, line: m.line }));
 }
 
 /** The request packet time in ms (the RST's when the request time is unknown). */

@@ -1,4 +1,4 @@
-import type { Incident } from '../detect/index.js';
+import type { Incident, StreamEvidence } from '../detect/index.js';
 import type { LogEntry } from '../logs/index.js';
 
 /** Which key joined a log entry to an incident, strongest first. */
@@ -84,4 +84,10 @@ export interface CorrelatedIncident extends Incident {
   readonly hops: readonly HopEvidence[];
   /** Where the fault lies (from the packets alone when no logs were given). */
   readonly verdict: Verdict;
+  /** HTTP/2: each killed stream with the lines (of `logs`) that are its own — one per hop that logged it. */
+  readonly streams?: readonly CorrelatedStream[];
+}
+
+export interface CorrelatedStream extends StreamEvidence {
+  readonly logs: readonly { readonly hop: string; readonly line: number }[];
 }

@@ -79,6 +79,14 @@ export function decideVerdict(i: Incident, hops: readonly HopEvidence[], matches
         reason: `the server ${i.server} closed the idle connection (FIN, frame ${i.frames.serverFin}) and ${clientHop ?? `the client ${i.client}`} still sent a request on it${idle ? ` ${idle} after its last packet` : ''}: the client's idle timeout must be shorter than the server's keep-alive timeout`,
         confidence: contradiction ? 'low' : 'high',
       };
+    case 'reuse-after-goaway':
+      return {
+        faultyHop: clientHop,
+        segment: { after, before },
+        culprit: 'server',
+        reason: `the server ${i.server} said GOAWAY (frame ${i.frames.goaway}, last stream ${i.goaway?.lastStreamId ?? '?'}) and ${clientHop ?? `the client ${i.client}`} still opened ${i.streams && i.streams.length > 1 ? `${i.streams.length} streams` : 'a stream'} above it: the client's HTTP/2 pool must stop using a connection on GOAWAY, and its idle timeout must be shorter than the server's`,
+        confidence: contradiction ? 'low' : 'high',
+      };
     case 'reset-in-flight':
       return {
         faultyHop: before ?? hops.find((h) => h.role === 'server-side')?.hop ?? null,

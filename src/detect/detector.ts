@@ -2,7 +2,7 @@ import { isoWithPrecision } from '../shared/time.js';
 import type { AppMessage, Connection, IdleGap } from '../flows/index.js';
 import { fmtSeconds, makeBracket } from './bracket.js';
 import type {
-  AtRiskConnection, Destination, Incident, IncidentKind, KeepaliveVerdict, ProbeEvidence, RequestEvidence, RetrySafety, RstEvidence, TimeoutBracket,
+  AtRiskConnection, Destination, GoawayEvidence, Incident, IncidentKind, KeepaliveVerdict, ProbeEvidence, RequestEvidence, RetrySafety, RstEvidence, StreamEvidence, TimeoutBracket,
 } from './incident.js';
 import { hopsFromTtl, rstOrigin } from './ttl.js';
 
@@ -19,6 +19,9 @@ export interface LbTimeouts {
   readonly any: number | null;
   readonly byServer: ReadonlyMap<string, number>;
 }
+
+/** At most this many killed HTTP/2 streams are listed per incident (the rest are counted). */
+export const MAX_INCIDENT_STREAMS = 64;
 
 /** At most this many still-open connections are remembered for the at-risk check (the rest are counted). */
 export const MAX_OPEN_AT_END = 10_000;
@@ -84,6 +87,8 @@ interface PendingIncident {
   serverFin?: number;
   serverFinMicros?: number;
   serverIdleBeforeFinSeconds?: number;
+  /** reuse-after-goaway: the server's GOAWAY message. */
+  goaway?: AppMessage;
 }
 
 /**
@@ -168,6 +173,11 @@ export class Detector {
       }
     }
     const sf = c.afterServerFin;
+    const race = this.reuseAfterGoaway(c);
+    if (race) {
+      this.pending.push(race);
+      return;
+    }
     if (sf && sf.dataFrame !== null && sf.rst && sf.rst.from === 'server') {
       found.push({
         kind: 'reuse-after-fin', conn: c, gap: null, rstFrame: sf.rst.frame, rstMicros: sf.rst.micros, rstTtl: sf.rst.ttl, rstFromServer: true,
@@ -228,6 +238,32 @@ export class Detector {
       },
       ...(later && { laterRequest: later.frame }),
       requestAcked: null, requestAckFrame: null,
+    };
+  }
+
+  /**
+   * HTTP/2's keep-alive race: the server said GOAWAY (Envoy's idle_timeout, gRPC's
+   * max_connection_idle: it will process no stream above its last stream id, then close) and the
+   * client opened a stream above it anyway. The stream is lost whether the server then refuses it
+   * (RST_STREAM) or its kernel resets the closed socket (RST).
+   */
+  private reuseAfterGoaway(c: Connection): PendingIncident | null {
+    const first = c.h2?.streamsAfterGoaway[0];
+    if (!first) return null;
+    const goaway = c.app.find((m) => m.kind === 'h2-goaway' && m.from === 'server' && m.frame <= first.frame);
+    if (!goaway) return null;
+    const request = c.app.find((m) => m.kind === 'http-request' && m.frame === first.frame && m.streamId === first.streamId);
+    const sf = c.afterServerFin;
+    const fr = c.firstRst;
+    const rst = fr && fr.from === 'server' && fr.event.frame >= first.frame ? fr.event
+      : sf?.rst && sf.rst.from === 'server' && sf.rst.frame >= first.frame ? sf.rst : null;
+    const finBefore = sf && sf.fin.frame <= first.frame ? sf : null;
+    return {
+      kind: 'reuse-after-goaway', conn: c, gap: null, rstFrame: rst?.frame ?? null, rstMicros: rst?.micros ?? null, rstTtl: rst?.ttl ?? null, rstFromServer: rst !== null,
+      requestFrame: first.frame, requestMicros: request?.micros ?? null, lastBeforeFrame: goaway.frame, lastBeforeMicros: goaway.micros,
+      idleSeconds: request ? (request.micros - goaway.micros) / 1e6 : null, maxPacketGapSeconds: finBefore?.dataGapSeconds ?? null,
+      retransmissions: 0, requestAcked: null, requestAckFrame: null, goaway,
+      ...(finBefore && { serverFin: finBefore.fin.frame, serverFinMicros: finBefore.fin.micros, serverIdleBeforeFinSeconds: finBefore.idleBeforeSeconds }),
     };
   }
 
@@ -388,12 +424,15 @@ export class Detector {
       };
     }
     const request = requestEvidence(c, p.requestFrame, t);
+    const streams = killedStreams(c, p, t);
+    const goaway: GoawayEvidence | undefined = p.goaway && { frame: p.goaway.frame, time: t(p.goaway.micros)!, lastStreamId: p.goaway.lastStreamId ?? 0, errorCode: p.goaway.errorCode ?? 'NO_ERROR' };
     const frames: Incident['frames'] = {
       lastBeforeIdle: p.lastBeforeFrame, request: p.requestFrame, rst: p.rstFrame,
       ...(p.serverFin !== undefined && { serverFin: p.serverFin }),
       ...(p.lastRetransmission !== undefined && { lastRetransmission: p.lastRetransmission }),
       ...(p.probe !== undefined && { probe: p.probe.frame }),
       ...(p.laterRequest !== undefined && { laterRequest: p.laterRequest }),
+      ...(goaway !== undefined && { goaway: goaway.frame }),
     };
     const probe: ProbeEvidence | undefined = p.probe && {
       frame: p.probe.frame, time: t(p.probe.micros)!, from: p.probe.side === 'client' ? c.client : c.server, side: p.probe.side,
@@ -419,10 +458,12 @@ export class Detector {
       ...(p.serverIdleBeforeFinSeconds !== undefined && { serverIdleBeforeFinSeconds: round6(p.serverIdleBeforeFinSeconds) }),
       ...(p.gaveUp !== undefined && { gaveUp: p.gaveUp }),
       ...(probe !== undefined && { probe }),
+      ...(streams && { streams: streams.listed, ...(streams.notListed > 0 && { streamsNotListed: streams.notListed }) }),
+      ...(goaway !== undefined && { goaway }),
       retry: retrySafety(p, request),
       request,
       rst,
-      displayFilter: displayFilter(c, [p.lastBeforeFrame, p.requestFrame, p.rstFrame, p.serverFin ?? null, p.lastRetransmission ?? null, p.probe?.frame ?? null, p.laterRequest ?? null]),
+      displayFilter: displayFilter(c, [p.lastBeforeFrame, p.requestFrame, p.rstFrame, goaway?.frame ?? null, p.serverFin ?? null, p.lastRetransmission ?? null, p.probe?.frame ?? null, p.laterRequest ?? null]),
       history: c.history,
       summary: '',
     };
@@ -467,6 +508,9 @@ function retrySafety(p: PendingIncident, request: RequestEvidence | null): Retry
   const what = method ? `the ${method}` : 'the request';
   if (p.kind === 'keepalive-too-slow' && p.requestFrame === null) {
     return { requestAcked: null, ackFrame: null, method: null, idempotent: null, safe: true, text: 'no request was lost with the connection itself (a keepalive probe found it dead); requests sent on it later fail before reaching the server and are safe to retry on a new connection' };
+  }
+  if (p.kind === 'reuse-after-goaway') {
+    return { requestAcked: null, ackFrame: null, method, idempotent, safe: true, text: `the server's GOAWAY promised it would not process streams above ${p.goaway?.lastStreamId ?? 'its last stream id'} (RFC 9113 §6.8): ${what} was never processed and is safe to retry on a new connection` };
   }
   if (p.kind === 'reuse-after-fin') {
     return { requestAcked: false, ackFrame: null, method, idempotent, safe: true, text: `the server had already closed the connection (FIN): ${what} was never read by its application and is safe to retry on a new connection` };
@@ -578,6 +622,33 @@ function bracket(d: DestinationAcc, incidents: readonly Incident[], stated: numb
   return { ...b, text };
 }
 
+/**
+ * The HTTP/2 streams an incident killed: every request the client opened from the incident's
+ * request up to the RST (or the end: silence), left without a response before it; for
+ * reuse-after-goaway only the streams above the GOAWAY's last stream id. Null when the
+ * connection is not HTTP/2 in clear text.
+ */
+function killedStreams(c: Connection, p: PendingIncident, t: (m: number | null) => string | null): { listed: StreamEvidence[]; notListed: number } | null {
+  if (c.h2 === null || p.requestFrame === null) return null;
+  const from = p.requestFrame;
+  const until = p.rstFrame ?? Infinity;
+  const above = p.goaway ? p.goaway.lastStreamId ?? 0 : -1;
+  const answered = new Set<number>();
+  for (const m of c.app) if (m.kind === 'http-response' && m.protocol === 'h2' && m.frame <= until && m.streamId !== undefined) answered.add(m.streamId);
+  const listed: StreamEvidence[] = [];
+  let notListed = 0;
+  for (const m of c.app) {
+    if (m.kind !== 'http-request' || m.protocol !== 'h2' || m.streamId === undefined || m.frame < from || m.frame > until) continue;
+    if (answered.has(m.streamId) || m.streamId <= above) continue;
+    if (listed.length >= MAX_INCIDENT_STREAMS) { notListed++; continue; }
+    listed.push({
+      streamId: m.streamId, frame: m.frame, time: t(m.micros)!, method: m.method ?? '?', path: m.path ?? '?',
+      ...(m.host !== undefined && { authority: m.host }), ...(m.requestId !== undefined && { requestId: m.requestId }), ...(m.grpc !== undefined && { grpc: m.grpc }),
+    });
+  }
+  return { listed, notListed };
+}
+
 function requestEvidence(c: Connection, frame: number | null, t: (m: number | null) => string | null): RequestEvidence | null {
   if (frame === null) return null;
   const m: AppMessage | undefined = c.app.find((x) => x.frame === frame && (x.kind === 'http-request' || x.kind === 'tls-application-data'));
@@ -586,6 +657,7 @@ function requestEvidence(c: Connection, frame: number | null, t: (m: number | nu
       frame, time: t(m.micros)!, protocol: 'http', method: m.method!, path: m.path!,
       ...(m.host !== undefined && { host: m.host }), ...(m.requestId !== undefined && { requestId: m.requestId }),
       ...(m.userAgent !== undefined && { userAgent: m.userAgent }),
+      ...(m.streamId !== undefined && { streamId: m.streamId }), ...(m.grpc !== undefined && { grpc: m.grpc }),
     };
   }
   if (m) return { frame, time: t(m.micros)!, protocol: 'tls', ...(c.sni ? { sni: c.sni } : {}) };
@@ -611,6 +683,7 @@ function summarise(i: Incident): string {
   const who = i.rst ? (i.rst.origin === 'middlebox' ? `a middlebox${closer !== null ? ` ${closer} hop${closer === 1 ? '' : 's'} closer than the server` : ''}` : i.rst.origin === 'server' ? 'the server' : 'an unknown sender') : '';
   switch (i.kind) {
     case 'stale-reuse-rst':
+      if (i.streams && i.streams.length > 1) return `${streamsText(i)} on ${i.client} → ${i.server} after ${idle} idle (${ka}) were reset by ${who} (frame ${i.frames.rst}); no FIN had been seen`;
       return `${req} on ${i.client} → ${i.server} after ${idle} idle (${ka}) was reset by ${who} (frame ${i.frames.rst}); no FIN had been seen`;
     case 'stale-reuse-timeout':
       return `${req} on ${i.client} → ${i.server} after ${idle} idle (${ka}) got no answer: ${i.retransmissions} retransmission(s), then ${i.gaveUp === 'client-rst' ? 'the client reset it' : i.gaveUp === 'client-fin' ? 'the client closed it' : 'the capture ended'}`;
@@ -623,9 +696,21 @@ function summarise(i: Incident): string {
     }
     case 'reuse-after-fin':
       return `the server closed ${i.client} → ${i.server} (FIN, frame ${i.frames.serverFin}) but the client sent ${req} on it anyway; reset by ${who} (frame ${i.frames.rst})`;
+    case 'reuse-after-goaway':
+      return `the server said GOAWAY on ${i.client} → ${i.server} (frame ${i.frames.goaway}, last stream ${i.goaway?.lastStreamId}, ${i.goaway?.errorCode}) but the client opened ${streamsText(i)} above it anyway${i.rst ? `; reset by ${who} (frame ${i.frames.rst})` : ''}`;
     case 'reset-in-flight':
       return `${who.charAt(0).toUpperCase() + who.slice(1)} reset ${i.client} → ${i.server} (frame ${i.frames.rst}) while ${req} (frame ${i.frames.request}) was unanswered`;
   }
+}
+
+/** "HTTP/2 streams 7 (GET /a) and 9 (GET /b)", or the request when there are no streams. */
+function streamsText(i: Incident): string {
+  const st = i.streams ?? [];
+  if (st.length === 0) return i.request?.protocol === 'http' ? `${i.request.method} ${i.request.path}` : 'a stream';
+  const one = (s: StreamEvidence) => `${s.streamId} (${s.method} ${s.path})`;
+  const more = i.streamsNotListed ? ` and ${i.streamsNotListed} more` : '';
+  const list = st.length === 1 ? one(st[0]!) : `${st.slice(0, -1).map(one).join(', ')} and ${one(st[st.length - 1]!)}`;
+  return `HTTP/2 stream${st.length === 1 && !more ? '' : 's'} ${list}${more}`;
 }
 
 /**

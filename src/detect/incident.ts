@@ -1,12 +1,13 @@
 /** What flowdoc found: incidents (failed requests with their cause) and per-destination verdicts. */
 
-export type IncidentKind = 'stale-reuse-rst' | 'stale-reuse-timeout' | 'keepalive-too-slow' | 'reuse-after-fin' | 'reset-in-flight';
+export type IncidentKind = 'stale-reuse-rst' | 'stale-reuse-timeout' | 'keepalive-too-slow' | 'reuse-after-fin' | 'reuse-after-goaway' | 'reset-in-flight';
 
 export const INCIDENT_KIND_MEANINGS: Readonly<Record<IncidentKind, string>> = {
   'stale-reuse-rst': 'a request sent on a connection idle past a middlebox timeout was answered with an RST (no FIN before it)',
   'stale-reuse-timeout': 'a request sent on a connection idle past a middlebox timeout was never answered (silently dropped: retransmissions, then the client gave up)',
   'keepalive-too-slow': 'TCP keepalive was on but its first probe came only after the connection had idled past a middlebox timeout: the probe was answered with an RST (no FIN before it), or never answered',
   'reuse-after-fin': 'the server had closed the idle connection (FIN) and the client sent a request on it anyway (keep-alive race): the server reset it',
+  'reuse-after-goaway': 'HTTP/2: the server had said GOAWAY (it would process no stream above its last stream id, then close) and the client opened a new stream on the connection anyway — the h2 form of the keep-alive race, reuse-after-fin\'s sibling',
   'reset-in-flight': 'the server side reset the connection while a request was outstanding (not after idle)',
 };
 
@@ -40,6 +41,38 @@ export interface RequestEvidence {
   readonly requestId?: string;
   readonly userAgent?: string;
   readonly sni?: string;
+  /** HTTP/2: the stream the request was sent on (absent for HTTP/1.x). */
+  readonly streamId?: number;
+  /** gRPC `service/method`. */
+  readonly grpc?: string;
+}
+
+/**
+ * An HTTP/2 stream an incident killed: opened on the connection after the idle gap (or after the
+ * server's GOAWAY) and never answered before the RST or silence. Each is one failed request —
+ * one 503 UC line in the client sidecar's access log.
+ */
+export interface StreamEvidence {
+  readonly streamId: number;
+  /** Frame of the segment that carried the stream's HEADERS. */
+  readonly frame: number;
+  readonly time: string;
+  readonly method: string;
+  readonly path: string;
+  /** :authority. */
+  readonly authority?: string;
+  readonly requestId?: string;
+  readonly grpc?: string;
+}
+
+/** reuse-after-goaway: the server's GOAWAY that came before the new stream. */
+export interface GoawayEvidence {
+  readonly frame: number;
+  readonly time: string;
+  /** The highest stream the server said it would still process. */
+  readonly lastStreamId: number;
+  /** The error code's name (NO_ERROR for a graceful close, ENHANCE_YOUR_CALM for gRPC's too_many_pings). */
+  readonly errorCode: string;
 }
 
 /** keepalive-too-slow: the probe that found the connection already forgotten. */
@@ -105,6 +138,8 @@ export interface Incident {
     readonly probe?: number;
     /** For keepalive-too-slow: the first request the application sent later on the dead connection. */
     readonly laterRequest?: number;
+    /** For reuse-after-goaway: the server's GOAWAY. */
+    readonly goaway?: number;
   };
   readonly times: {
     readonly lastBeforeIdle: string | null;
@@ -121,6 +156,14 @@ export interface Incident {
   readonly gaveUp?: 'client-rst' | 'client-fin' | 'capture-end' | 'keepalive-timeout';
   /** keepalive-too-slow only: the probe that met the forgotten connection. */
   readonly probe?: ProbeEvidence;
+  /**
+   * HTTP/2 connections only: every stream the incident killed (opened after the idle gap or the
+   * GOAWAY, unanswered), in frame order, at most MAX_INCIDENT_STREAMS (`streamsNotListed` counts the rest).
+   */
+  readonly streams?: readonly StreamEvidence[];
+  readonly streamsNotListed?: number;
+  /** reuse-after-goaway only. */
+  readonly goaway?: GoawayEvidence;
   /** Whether a blind retry of the failed request is safe. */
   readonly retry: RetrySafety;
   readonly request: RequestEvidence | null;

@@ -252,7 +252,7 @@ export interface H2Summary {
     readonly firstFrame: number | null;
     readonly lastFrame: number | null;
   };
-  /** The first GOAWAY, and streams the client opened after it above its last stream id (the h2 keep-alive race). */
+  /** The first GOAWAY (either side), and streams the client opened after the server's first GOAWAY above its last stream id (the h2 keep-alive race). */
   readonly goaway: { readonly frame: number; readonly micros: number; readonly from: 'client' | 'server'; readonly lastStreamId: number; readonly errorCode: string } | null;
   readonly streamsAfterGoaway: readonly { readonly frame: number; readonly streamId: number }[];
 }

@@ -143,6 +143,12 @@ function incidentNarrative(i: ReportIncident, n: number, file: string, st: Style
   if (req?.protocol === 'http') {
     say(`${safe(requestLabel(i))}${req.host ? `  Host ${safe(req.host)}` : ''}${req.requestId ? `  x-request-id ${safe(req.requestId)}` : ''}`, '   request: ');
   }
+  if (i.goaway) say(`frame ${i.goaway.frame}: the server will process no stream above ${i.goaway.lastStreamId} (${safe(i.goaway.errorCode)})`, '   GOAWAY: ');
+  for (const s of i.streams ?? []) {
+    const logs = (s.logs ?? []).map((l) => `${safe(l.hop)}:${l.line}`).join(', ');
+    say(`${safe(`${s.method} ${s.path}`)}${s.requestId ? `  x-request-id ${safe(s.requestId)}` : ''}${s.grpc ? `  gRPC ${safe(s.grpc)}` : ''}${logs ? `  log ${logs}` : ''}`, `   stream ${s.streamId}: `);
+  }
+  if (i.streamsNotListed) say(`${i.streamsNotListed} more not listed`, '   streams: ', st.dim);
   if (i.probe) say(`${safe(i.probe.implies)}; with only SO_KEEPALIVE set, Linux waits 7200 s before the first probe`, '   keepalive: ');
   if (i.rst) say(safe(i.rst.reason), '   RST: ', st.dim);
   else say(packetCulprit(i), '   who: ', st.dim);

@@ -14,6 +14,7 @@ export const KIND_TITLES: Readonly<Record<IncidentKind, string>> = {
   'stale-reuse-timeout': 'no answer after idle',
   'keepalive-too-slow': 'keepalive too slow',
   'reuse-after-fin': 'reused after the server\'s FIN',
+  'reuse-after-goaway': 'HTTP/2 stream after the server\'s GOAWAY',
   'reset-in-flight': 'reset in flight',
 };
 

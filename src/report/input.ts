@@ -1,15 +1,17 @@
 import type { AnalysisResult } from '../analysis/analyze.js';
 import type { HopEvidence, LogMatch, LogsSummary, Verdict, VantageEvidence, VantageVerdict } from '../correlate/index.js';
-import type { Incident } from '../detect/index.js';
+import type { Incident, StreamEvidence } from '../detect/index.js';
 
 /**
  * An incident as the renderers take it: the packet evidence, plus what the logs of every hop say
  * when log correlation ran (a `CorrelatedIncident`). Without logs the three extra fields are absent.
  */
-export type ReportIncident = Incident & {
+export type ReportIncident = Omit<Incident, 'streams'> & {
   readonly logs?: readonly LogMatch[];
   readonly hops?: readonly HopEvidence[];
   readonly verdict?: Verdict;
+  /** HTTP/2: the killed streams, each with its own log lines when logs were correlated. */
+  readonly streams?: readonly (StreamEvidence & { readonly logs?: readonly { readonly hop: string; readonly line: number }[] })[];
   /** Several captures only: the vantage point whose capture the frames refer to, what each saw, and the verdict from all of them. */
   readonly vantage?: string;
   readonly vantages?: readonly VantageEvidence[];

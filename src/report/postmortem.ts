@@ -182,6 +182,22 @@ function incidentSection(i: ReportIncident, n: number, file: string): Block[] {
     } else parts.push(requestLabel(i));
     ev('request', ...parts);
   }
+  if (i.goaway) ev('GOAWAY', `frame ${i.goaway.frame} at ${i.goaway.time}: the server will process no stream above `, code(String(i.goaway.lastStreamId)), ` (${i.goaway.errorCode}), then closes the connection`);
+  if (i.streams && i.streams.length > 0) {
+    const parts: (string | ReturnType<typeof code>)[] = [];
+    i.streams.forEach((s, n) => {
+      if (n > 0) parts.push('; ');
+      parts.push(`${s.streamId} `, code(`${s.method} ${s.path}`));
+      const extra: (string | ReturnType<typeof code>)[] = [];
+      if (s.requestId) extra.push('x-request-id ', code(s.requestId));
+      if (s.grpc) extra.push(extra.length ? ', gRPC ' : 'gRPC ', code(s.grpc));
+      const logs = (s.logs ?? []).map((l) => `${l.hop} line ${l.line}`).join(', ');
+      if (logs) extra.push(`${extra.length ? ', ' : ''}${logs}`);
+      if (extra.length) parts.push(' (', ...extra, ')');
+    });
+    if (i.streamsNotListed) parts.push(`; and ${i.streamsNotListed} more`);
+    ev('HTTP/2 streams', `${i.streams.length + (i.streamsNotListed ?? 0)} killed: `, ...parts);
+  }
   if (i.probe) {
     const p = i.probe;
     ev('keepalive probe', `frame ${p.frame} at ${p.time} from `, code(p.from), `: the first probe came ${fmtDuration(p.idleBeforeFirstProbeSeconds)} after the last real packet; ${p.probes} probe${p.probes === 1 ? '' : 's'}, ${p.answered} answered; ${fmtDuration(p.packetGapSeconds)} of silence before this one`);

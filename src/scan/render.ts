@@ -36,6 +36,7 @@ const SHORT: Record<IncidentKind, string> = {
   'stale-reuse-timeout': 'timeout',
   'keepalive-too-slow': 'ka-slow',
   'reuse-after-fin': 'after-fin',
+  'reuse-after-goaway': 'after-goaway',
   'reset-in-flight': 'in-flight',
 };
 
@@ -108,7 +109,7 @@ export function renderScanTable(report: ScanReport, colour: boolean): string {
     const nd = report.summary.destinations.length;
     table.push([st.bold('total'), num(t.packets), num(t.connections), t.incidents ? kindsText(t.incidentsByKind) : '-', nd ? `${nd} with incidents` : '-', '']);
     out.push(table.toString());
-    out.push(st.dim(wrap('kinds: rst = stale-reuse-rst, timeout = stale-reuse-timeout, ka-slow = keepalive-too-slow, after-fin = reuse-after-fin, in-flight = reset-in-flight')));
+    out.push(st.dim(wrap('kinds: rst = stale-reuse-rst, timeout = stale-reuse-timeout, ka-slow = keepalive-too-slow, after-fin = reuse-after-fin, after-goaway = reuse-after-goaway, in-flight = reset-in-flight')));
   }
 
   const dests = report.summary.destinations;

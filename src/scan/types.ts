@@ -6,7 +6,7 @@
 import type { IncidentKind } from '../detect/index.js';
 
 /** Incident kinds in the one order every count is written in (stable JSON, byte for byte). */
-export const INCIDENT_KINDS: readonly IncidentKind[] = ['stale-reuse-rst', 'stale-reuse-timeout', 'keepalive-too-slow', 'reuse-after-fin', 'reset-in-flight'];
+export const INCIDENT_KINDS: readonly IncidentKind[] = ['stale-reuse-rst', 'stale-reuse-timeout', 'keepalive-too-slow', 'reuse-after-fin', 'reuse-after-goaway', 'reset-in-flight'];
 
 export type KindCounts = Partial<Record<IncidentKind, number>>;
 

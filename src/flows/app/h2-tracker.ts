@@ -27,6 +27,8 @@ export class H2Tracker {
   private firstPingFrame: number | null = null;
   private lastPingFrame: number | null = null;
   private goaway: Mutable<NonNullable<H2Summary['goaway']>> | null = null;
+  /** The last stream id of the server's first GOAWAY (-1: none yet); the client may have said GOAWAY first. */
+  private serverGoawayLast = -1;
   private readonly afterGoaway: { frame: number; streamId: number }[] = [];
   /** Whether any request was gRPC (application/grpc). */
   grpc = false;
@@ -84,6 +86,7 @@ export class H2Tracker {
       case 'goaway': {
         const from = e.fromClient ? 'client' : 'server';
         if (this.goaway === null) this.goaway = { frame: e.frame, micros: e.micros, from, lastStreamId: e.lastStreamId, errorCode: h2ErrorName(e.errorCode) };
+        if (!e.fromClient && this.serverGoawayLast < 0) this.serverGoawayLast = e.lastStreamId;
         this.emit({ frame: e.frame, micros: e.micros, kind: 'h2-goaway', protocol: 'h2', from, lastStreamId: e.lastStreamId, errorCode: h2ErrorName(e.errorCode) });
         return;
       }
@@ -101,9 +104,8 @@ export class H2Tracker {
     if (e.fromClient) {
       if (h.method === undefined && h.path === undefined) return; // request trailers
       this.streams++;
-      // The peer's GOAWAY said it will not process streams above lastStreamId: a stream opened after it is lost.
-      const g = this.goaway;
-      if (g !== null && g.from === 'server' && e.streamId > g.lastStreamId && this.afterGoaway.length < MAX_AFTER_GOAWAY) {
+      // The server's GOAWAY said it will not process streams above lastStreamId: a stream opened after it is lost.
+      if (this.serverGoawayLast >= 0 && e.streamId > this.serverGoawayLast && this.afterGoaway.length < MAX_AFTER_GOAWAY) {
         this.afterGoaway.push({ frame: e.frame, streamId: e.streamId });
       }
       const m: Mutable<AppMessage> = { frame: e.frame, micros: e.micros, kind: 'http-request', method: h.method ?? '?', path: h.path ?? '?', protocol: 'h2', streamId: e.streamId };
