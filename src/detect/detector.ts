@@ -175,8 +175,8 @@ export class Detector {
     const sf = c.afterServerFin;
     const race = this.reuseAfterGoaway(c);
     if (race) {
-      this.pending.push(race);
-      return;
+      found.push(race);
+      return found;
     }
     if (sf && sf.dataFrame !== null && sf.rst && sf.rst.from === 'server') {
       found.push({

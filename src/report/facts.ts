@@ -124,10 +124,12 @@ export function overview(r: ReportInput, remedies: readonly Remedy[]): Overview 
     const to = mine.filter((i) => i.kind === 'stale-reuse-timeout');
     const fin = mine.filter((i) => i.kind === 'reuse-after-fin');
     const fl = mine.filter((i) => i.kind === 'reset-in-flight');
+    const ga = mine.filter((i) => i.kind === 'reuse-after-goaway');
     const idles = (xs: ReportIncident[]) => range(xs.map((i) => i.idleSeconds ?? 0));
     if (rst.length) bits.push(`${plural(rst.length, 'request')} sent after ${idles(rst)} idle ${rst.length === 1 ? 'was' : 'were'} answered by an RST with no FIN before it`);
     if (to.length) bits.push(`${plural(to.length, 'request')} sent after ${idles(to)} idle got no answer at all`);
     if (fin.length) bits.push(`${plural(fin.length, 'request')} ${fin.length === 1 ? 'was' : 'were'} sent on a connection the server had already closed (FIN) and reset`);
+    if (ga.length) bits.push(`${plural(ga.length, 'connection')} got new HTTP/2 streams after the server's GOAWAY (${plural(ga.reduce((n, i) => n + (i.streams?.length ?? 1), 0), 'stream')} lost)`);
     if (fl.length) bits.push(`${plural(fl.length, 'request')} ${fl.length === 1 ? 'was' : 'were'} reset in flight`);
     const name = remedies.find((x) => x.destination === d.server)?.host;
     parts.push(`to ${name ? `${name} (${d.server})` : d.server}: ${bits.join('; ')}`);
