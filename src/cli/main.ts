@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerAnalyze } from './commands/analyze.js';
+import { registerEnvoy } from './commands/envoy.js';
 import { registerFlows } from './commands/flows.js';
 import { registerInfo } from './commands/info.js';
 import { registerLogs } from './commands/logs.js';
@@ -48,6 +49,7 @@ export async function main(argv: string[], io: Io = processIo(), deps: { scan?: 
   registerScan(program, io, setExit, deps.scan);
   registerMerge(program, io, setExit);
   registerSockets(program, io, setExit);
+  registerEnvoy(program, io, setExit);
   registerWatch(program, io, setExit);
 
   try {

@@ -67,3 +67,4 @@ export {
 } from './remedies/index.js';
 export { renderLogStaleReuse, type LogReuseTableOptions } from './log-reuse.js';
 export { renderSockets, socketRemedies, SOCKETS_SCHEMA_VERSION, type SocketsRenderOptions } from './sockets.js';
+export { renderEnvoy, envoyRemedies, ENVOY_SCHEMA_VERSION, type EnvoyRenderOptions } from './envoy.js';
