@@ -43,6 +43,8 @@ export interface WatchStats {
 export type WatchEvent =
   | { event: 'incident'; time: string | null; incident: CorrelatedIncident }
   | { event: 'destination'; time: string | null; server: string; changed: ('keepalive' | 'idle-timeout')[]; destination: Destination }
+  /** `--interface`: tcpdump runs and captures (the exact command it ran). */
+  | { event: 'listening'; time: string | null; command: string }
   | { event: 'stats'; time: string | null; stats: WatchStats }
   /** A live connection idle past what its destination allows (stated --lb-timeout, or the bracket so far); told once per idle stretch. */
   | { event: 'at-risk'; time: string | null; atRisk: AtRiskConnection }
@@ -52,6 +54,8 @@ export type WatchEvent =
   | { event: 'summary'; time: string | null; final: boolean; report: AnalysisResult };
 
 export interface WatchOptions extends AnalyzeOptions {
+  /** Awaited before the final summary: warnings only the caller knows (what tcpdump dropped). */
+  finalWarnings?: () => Promise<string[]>;
   /** Capture-time seconds between `stats` events (0: none). */
   statsIntervalSeconds?: number;
 }
@@ -92,6 +96,7 @@ export class Watch {
         onSegment: (micros) => this.onSegment(micros),
       },
     });
+    if (this.options.finalWarnings) result.warnings.push(...await this.options.finalWarnings());
     if (result.capture.error) this.emit({ event: 'error', time: this.captureTime(), error: result.capture.error });
     this.tellDestinations(result.destinations);
     this.emit({ event: 'summary', time: this.captureTime(), final: true, report: result });
@@ -102,6 +107,11 @@ export class Watch {
   summaryNow(): void {
     if (!this.view) return;
     this.emit({ event: 'summary', time: this.captureTime(), final: false, report: this.view.current() });
+  }
+
+  /** Any event the caller has to tell in the watch's stream (`listening`). */
+  tell(e: WatchEvent): void {
+    this.emit(e);
   }
 
   /** The counts now, as a `stats` event (the wall-clock heartbeat while no packets come). */

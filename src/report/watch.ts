@@ -38,6 +38,9 @@ export function renderWatchEvent(e: WatchEvent, format: WatchFormat, options: { 
       lines.push(`${at}  stats: ${s.packets} packets, ${s.tcpSegments} TCP segments, ${s.connections} connections (${s.connectionsLive} live, ${s.expired} expired idle, ${s.evicted} evicted), ${s.incidents} incidents${s.kernelDrops !== null ? `, ${s.kernelDrops} dropped by the kernel` : ''}`);
       break;
     }
+    case 'listening':
+      lines.push(`${at}  listening: ${safe(e.command)}`);
+      break;
     case 'at-risk':
       lines.push(st.yellow(`${at}  AT RISK ${e.atRisk.level}  ${safe(e.atRisk.client)} → ${safe(e.atRisk.server)}  (connection ${e.atRisk.connection})`));
       say(safe(e.atRisk.text), '  ');

@@ -3,6 +3,7 @@ import { DEFAULT_IDLE_THRESHOLD_SECONDS } from '../../analysis/analyze.js';
 import { DEFAULT_IDLE_EXPIRY_SECONDS, DEFAULT_STATS_INTERVAL_SECONDS, Watch, type WatchEvent } from '../../analysis/watch.js';
 import { WATCH_FORMATS, renderWatchEvent } from '../../report/watch.js';
 import { type Io, UsageError, useColour } from '../io.js';
+import { startTcpdump, type TcpdumpChild } from '../tcpdump.js';
 import { captureErrorLine, collect, parseFormat, parseLbTimeouts, parseNumber, readStdinGuard } from './common.js';
 
 interface WatchCliOptions {
@@ -13,6 +14,9 @@ interface WatchCliOptions {
   statsInterval: string;
   idleExpiry?: string;
   failOn: string;
+  interface?: string;
+  filter?: string;
+  tcpdump: string;
 }
 
 /** Signals that end the watch (final summary) and that ask for the summary so far. */
@@ -23,7 +27,10 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
   program
     .command('watch')
     .description('read a live capture stream and report each incident the moment it completes (ndjson events), with a final summary as analyze gives it')
-    .argument('<capture>', '- for standard input (e.g. tcpdump -i any -U -w - tcp | flowdoc watch -), or a pcap / pcapng file')
+    .argument('[capture]', '- for standard input (e.g. tcpdump -i any -U -w - tcp | flowdoc watch -), or a pcap / pcapng file; none with --interface')
+    .option('-i, --interface <if>', 'capture on this interface: starts tcpdump -i IF -U -w - [FILTER] as a child')
+    .option('--filter <bpf>', 'with --interface: tcpdump\'s capture filter (BPF), e.g. \'tcp port 80\'')
+    .option('--tcpdump <path>', 'with --interface: the tcpdump binary', 'tcpdump')
     .option('-f, --format <format>', 'ndjson (one event a line) | table (one block per event)', 'ndjson')
     .option('--stats-interval <seconds>', 'capture-time seconds between stats events (0: none); while no packets come, one stats event per interval of wall-clock time says the watch is alive', String(DEFAULT_STATS_INTERVAL_SECONDS))
     .option('--idle-threshold <seconds>', 'silence before a request that makes a stale-reuse incident possible', String(DEFAULT_IDLE_THRESHOLD_SECONDS))
@@ -31,7 +38,7 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
     .option('--max-connections <n>', 'live connections kept at most (the longest-idle are evicted past it)', '1000000')
     .option('--lb-timeout <[ip:port=]seconds>', 'a middlebox idle timeout you know (repeat per destination)', collect, [])
     .option('--fail-on <what>', 'exit 1 on incidents or connections that will fail on next use (findings), on incidents only (incidents), or never (none)', 'findings')
-    .action(async (file: string, opts: WatchCliOptions) => {
+    .action(async (fileArg: string | undefined, opts: WatchCliOptions) => {
       const format = parseFormat(opts.format, WATCH_FORMATS);
       const failOn = parseFormat(opts.failOn, ['findings', 'incidents', 'none']);
       const statsIntervalSeconds = parseNumber(opts.statsInterval, '--stats-interval', { min: 0 });
@@ -39,8 +46,11 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
       const maxConnections = parseNumber(opts.maxConnections, '--max-connections', { min: 1, integer: true });
       const lbTimeouts = parseLbTimeouts(opts.lbTimeout);
       const idleExpirySeconds = opts.idleExpiry === undefined ? undefined : parseNumber(opts.idleExpiry, '--idle-expiry', { min: 1 });
-      if (!file) throw new UsageError('name the capture stream: - for standard input');
-      readStdinGuard(file, io);
+      if (opts.interface !== undefined && fileArg !== undefined) throw new UsageError(`either a capture (${fileArg}) or --interface ${opts.interface}, not both`);
+      if (opts.interface === undefined && fileArg === undefined) throw new UsageError('name the capture stream (- for standard input) or an interface (--interface IF)');
+      if (opts.filter !== undefined && opts.interface === undefined) throw new UsageError('--filter needs --interface (filter a piped capture in the tcpdump that writes it)');
+      const file = fileArg ?? '-';
+      if (fileArg !== undefined) readStdinGuard(file, io);
       const colour = useColour(io);
       let events = 0;
       const emit = (e: WatchEvent) => {
@@ -48,11 +58,20 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
         io.stdout(renderWatchEvent(e, format, { colour, captureLabel: file }));
       };
       const stop = new AbortController();
+      let tcpdump: TcpdumpChild | null = null;
+      let tellListening: (() => void) | null = null;
+      if (opts.interface !== undefined) {
+        tcpdump = await startTcpdump(opts.interface, opts.filter, () => tellListening?.(), opts.tcpdump);
+      }
+      const child = tcpdump;
       const watch = new Watch(emit, {
-        stdin: io.stdin, signal: stop.signal, statsIntervalSeconds, idleThresholdSeconds, maxConnections, lbTimeouts,
+        stdin: child ? child.stdout : io.stdin, statsIntervalSeconds, idleThresholdSeconds, maxConnections, lbTimeouts,
         ...(idleExpirySeconds !== undefined && { idleExpirySeconds }),
+        // With tcpdump, a stop stops tcpdump: it flushes what it holds, and its stream ends like a file.
+        ...(child ? { finalWarnings: async () => dropWarning((await child.exited).dropped) } : { signal: stop.signal }),
       });
-      const onStop = () => stop.abort();
+      tellListening = () => watch.tell({ event: 'listening', time: null, command: child!.command });
+      const onStop = () => (child ? child.stop() : stop.abort());
       const onSummary = () => watch.summaryNow();
       for (const s of STOP_SIGNALS) io.signals?.on(s, onStop);
       for (const s of SUMMARY_SIGNALS) io.signals?.on(s, onSummary);
@@ -71,9 +90,21 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
         for (const s of SUMMARY_SIGNALS) io.signals?.off(s, onSummary);
       }
       const c = result.capture;
+      if (child) {
+        const end = await child.exited;
+        if (!end.stoppedByUs && end.code !== 0) {
+          io.stderr(`flowdoc: tcpdump failed${end.code !== null ? ` (exit ${end.code})` : ''}: ${end.message || 'no message'}; command: ${child.command}\n`);
+          setExit(2);
+          return;
+        }
+      }
       if (c.error) {
         io.stderr(captureErrorLine(c.error, c.file, c.packets));
         setExit(2);
       } else if ((result.incidents.length > 0 && failOn !== 'none') || (result.summary.willFail > 0 && failOn === 'findings')) setExit(1);
     });
+}
+
+function dropWarning(dropped: number | null): string[] {
+  return dropped ? [`tcpdump reported ${dropped} packet${dropped === 1 ? '' : 's'} dropped by the kernel: evidence may be missing`] : [];
 }
