@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../../src/analysis/analyze.js';
+import { computeRemedies } from '../../src/report/index.js';
 import type { Connection } from '../../src/flows/index.js';
 import { REPO_ROOT } from '../corpus/shared.js';
 import { connectionsOf } from '../support/analyze.js';
@@ -175,4 +176,29 @@ describe('h2-goaway-race: a stream opened above the server\'s GOAWAY last stream
       expect(i.summary).toMatch(/said GOAWAY .*last stream 1, NO_ERROR\) but the client opened HTTP\/2 stream 3 \(GET \/api\/items\/2\) above it anyway/);
     });
   }
+});
+
+describe('HTTP/2 remedies', () => {
+  it('h2-rst-after-idle: besides TCP keepalive, HTTP/2 PING keepalive in the sidecar (connection_keepalive at the chosen time) and gRPC client keepalive with the too_many_pings warning', async () => {
+    const r = await analyzeCapture(file('h2-rst-after-idle', 'client-any.pcap'), { logs: [{ hop: 'client', file: file('h2-rst-after-idle', 'client.log') }] });
+    const [rem] = computeRemedies(r);
+    expect(rem!.problems).toContain('idle-drop');
+    const k = rem!.keepalive!;
+    const envoy = rem!.snippets.find((x) => x.title === 'Istio EnvoyFilter (client sidecar HTTP/2 PING keepalive)')!;
+    expect(envoy.code).toContain('connection_keepalive:');
+    expect(envoy.code).toContain(`interval: "${k.idleSeconds}s" #`);
+    const grpc = rem!.snippets.find((x) => x.title === 'gRPC client keepalive (GRPC_ARG_KEEPALIVE_TIME_MS)')!;
+    expect(grpc.code).toContain(`GRPC_ARG_KEEPALIVE_TIME_MS = ${k.idleSeconds * 1000}`);
+    expect(grpc.note).toMatch(/GOAWAY ENHANCE_YOUR_CALM .*"too_many_pings"/);
+    expect(rem!.notes.some((n) => /h2UpgradePolicy/.test(n))).toBe(true);
+  });
+
+  it('h2-goaway-race: the goaway-race problem, the rationale citing the GOAWAY frame, and the GOAWAY note', async () => {
+    const r = await analyzeCapture(file('h2-goaway-race', 'client-any.pcap'));
+    const [rem] = computeRemedies(r);
+    expect(rem!.problems).toEqual(['goaway-race']);
+    expect(rem!.rationale.join(' ')).toMatch(new RegExp(`GOAWAY \\(frame ${r.incidents[0]!.frames.goaway}, last stream 1\\)`));
+    expect(rem!.headline).toMatch(/stop using an HTTP\/2 connection on GOAWAY/);
+    expect(rem!.notes.some((n) => /GOAWAY race/.test(n) && /refused-stream/.test(n))).toBe(true);
+  });
 });

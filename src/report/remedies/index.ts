@@ -7,6 +7,7 @@
 import type { Destination, IncidentKind } from '../../detect/index.js';
 import { fmtDuration } from '../time.js';
 import { hostPort, isStale, minOf, serverIdleBeforeFin, type ReportIncident, type ReportInput } from '../input.js';
+import { grpcKeepalive, h2ConnectionKeepalive, h2Notes } from './h2.js';
 import { appSnippets } from './app.js';
 import { destinationRule, drHost, gatewayKeepalive, serviceEntry, type MeshTarget } from './istio.js';
 import { belowServerKeepAlive, chooseIdleTimeout, chooseKeepalive, type Measurement } from './numbers.js';
@@ -71,6 +72,8 @@ function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy
   const stale = incidents.filter(isStale);
   const fin = incidents.filter((i) => i.kind === 'reuse-after-fin');
   const inflight = incidents.filter((i) => i.kind === 'reset-in-flight');
+  const goaway = incidents.filter((i) => i.kind === 'reuse-after-goaway');
+  const h2 = incidents.some((i) => i.streams !== undefined || i.request?.streamId !== undefined);
   // Probes inside a failed request's gap that did not save it: the box ignores them. A keepalive-too-slow
   // incident's probes came after the box had already forgotten — keepalive works there, only too late.
   const ignoredProbes = stale.length > 0 && (d.idleTimeout?.measure === 'data-idle' || stale.some((i) => i.kind !== 'keepalive-too-slow' && i.keepaliveProbes.client + i.keepaliveProbes.server > 0));
@@ -147,6 +150,13 @@ function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy
     notes.push('Not a keepalive problem: TCP keepalive would not stop the server from closing idle connections. Either the client\'s idle timeout is below the server\'s keep-alive timeout, or the server\'s keep-alive timeout is raised above the client\'s (and above any load balancer\'s in between).');
   }
 
+  if (goaway.length) {
+    problems.push('goaway-race');
+    const g = goaway[0]!;
+    rationale.push(`The server said GOAWAY (frame ${g.frames.goaway ?? '?'}, last stream ${g.goaway?.lastStreamId ?? '?'}) and the client opened ${g.streams?.length ?? 1} stream${(g.streams?.length ?? 1) === 1 ? '' : 's'} above it anyway (frame ${g.frames.request ?? '?'}): the h2 keep-alive race. The client's pool must stop using a connection on GOAWAY and retire idle connections before the server does.`);
+    headline.push('stop using an HTTP/2 connection on GOAWAY; close pooled h2 connections before the server\'s idle timeout');
+  }
+
   if (inflight.length) {
     problems.push('server-reset');
     const origins = [...new Set(inflight.map((i) => i.rst?.origin ?? 'unknown'))];
@@ -161,6 +171,11 @@ function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy
   }
 
   const snippets = snippetsFor(target, label, keepalive, idleTimeout, why, primaryLayer);
+  if (h2) {
+    // HTTP/2: PING keepalive in the sidecar (and, for gRPC clients, in the application) beside the TCP settings.
+    if (keepalive) snippets.push(h2ConnectionKeepalive(target, keepalive), grpcKeepalive(target, keepalive));
+    notes.push(...h2Notes(goaway.length > 0));
+  }
   if (!target.inMesh && snippets.some((s) => s.layer === 'client-sidecar')) {
     notes.push(`${label} is outside the mesh (${named ? 'not a *.svc name' : 'only an IP was seen'}): the DestinationRule applies to the ServiceEntry's host ${drHost(target)}.`);
   }

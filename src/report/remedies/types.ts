@@ -8,6 +8,8 @@ export type RemedyProblem =
   | 'idle-drop-ignores-keepalive'
   /** The server closed the idle connection first and the client reused it anyway (reuse-after-fin). */
   | 'server-closed-first'
+  /** HTTP/2: the client opened streams after the server's GOAWAY (reuse-after-goaway). */
+  | 'goaway-race'
   /** The server reset requests in flight, not after idle (reset-in-flight): not a keepalive problem. */
   | 'server-reset'
   /** No incident yet, but connections are idle past a known timeout at the end of the capture (at-risk). */
