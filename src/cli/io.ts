@@ -22,7 +22,24 @@ export interface SignalSource {
   off(signal: NodeJS.Signals, listener: () => void): unknown;
 }
 
+let quietOnBrokenPipe = false;
+
+/**
+ * `flowdoc … | head`: when the reader closes the pipe, stop quietly as a Unix filter does (exit 0,
+ * nothing on stderr), instead of Node's unhandled 'error' event and its stack trace.
+ */
+export function exitQuietlyOnBrokenPipe(stream: NodeJS.WriteStream = process.stdout): void {
+  if (quietOnBrokenPipe) return;
+  quietOnBrokenPipe = true;
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`flowdoc: cannot write the output: ${e.message}\n`);
+    process.exit(2);
+  });
+}
+
 export function processIo(): Io {
+  exitQuietlyOnBrokenPipe();
   return {
     stdout: (t) => { process.stdout.write(t); },
     stderr: (t) => { process.stderr.write(t); },

@@ -90,14 +90,16 @@ export class LineBuffer {
 /**
  * Reads an Envoy / Istio access-log file. Never throws for user-input problems: a missing or
  * unreadable file gives `error.code === 'io'`, a file where no line parses gives
- * `'not-an-access-log'`, an unusable `format` gives `'bad-format'`.
+ * `'not-an-access-log'`, an unusable `format` gives `'bad-format'`. With `input` the lines come
+ * from that stream (standard input for `-`; `file` then only names it in messages).
  */
-export async function readLogFile(file: string, options: LogReadOptions = {}): Promise<LogReadResult> {
-  const p = new LogLineProcessor(file, { ...options, hop: options.hop ?? baseName(file) });
+export async function readLogFile(file: string, options: LogReadOptions & { readonly input?: NodeJS.ReadableStream } = {}): Promise<LogReadResult> {
+  const { input, ...rest } = options;
+  const p = new LogLineProcessor(file, { ...rest, hop: rest.hop ?? baseName(file) });
   const buf = new LineBuffer();
   let line = 0;
   try {
-    const stream = createReadStream(file);
+    const stream = input ?? createReadStream(file);
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       let start = 0;
       for (;;) {

@@ -26,7 +26,8 @@ export interface MergeResult {
  * Combines the ndjson of the shards of one scan into the report a single run would have made: the
  * rows in path order and the summary recomputed from them (the same `summarize`), the skipped
  * counts added up. Checks that the shards belong together: same options, every index from 0 to
- * N − 1 exactly once, each finished (its summary line present), no capture twice.
+ * N − 1 exactly once, each finished (its summary line present), no capture twice. An input may
+ * hold several shards one after another (each ends with its summary line).
  */
 export function mergeShards(inputs: readonly ShardInput[], options: MergeOptions = {}): MergeResult {
   const problems: string[] = [];
@@ -35,7 +36,18 @@ export function mergeShards(inputs: readonly ShardInput[], options: MergeOptions
   const summaries: { file: string; s: SummaryLine }[] = [];
   for (const input of inputs) {
     const lines = input.text.split('\n');
+    // One input may hold several shards one after the other (`cat shard-*.ndjson | flowdoc merge -`):
+    // a summary line ends a shard, and the next line starts another.
     let summary: SummaryLine | null = null;
+    let shardsInInput = 0;
+    let rowsOfShard = 0;
+    const name = () => (shardsInInput > 0 ? `${input.file} (shard ${shardsInInput + 1} in it)` : input.file);
+    const endShard = () => {
+      if (summary) summaries.push({ file: name(), s: summary });
+      shardsInInput++;
+      summary = null;
+      rowsOfShard = 0;
+    };
     lines.forEach((line, n) => {
       if (line.trim() === '') return;
       let v: unknown;
@@ -47,17 +59,18 @@ export function mergeShards(inputs: readonly ShardInput[], options: MergeOptions
       }
       const type = (v as { type?: unknown } | null)?.type;
       if (type === 'capture') {
-        if (summary) problems.push(`${input.file}: line ${n + 1}: a capture after the summary line`);
+        if (summary) endShard();
         rows.push(v as CaptureRow);
+        rowsOfShard++;
       } else if (type === 'summary') {
-        if (summary) problems.push(`${input.file}: line ${n + 1}: a second summary line`);
+        if (summary) endShard();
         summary = v as SummaryLine;
       } else {
         problems.push(`${input.file}: line ${n + 1} is not a flowdoc scan line (no "type": "capture" or "summary")`);
       }
     });
-    if (summary) summaries.push({ file: input.file, s: summary });
-    else problems.push(`${input.file}: no summary line: the shard did not finish (or this is not \`flowdoc scan --format ndjson\` output)`);
+    if (summary) endShard();
+    else if (rowsOfShard > 0 || shardsInInput === 0) problems.push(`${name()}: no summary line: the shard did not finish (or this is not \`flowdoc scan --format ndjson\` output)`);
   }
 
   const first = summaries[0];

@@ -171,6 +171,13 @@ describe('flowdoc scan --shard and flowdoc merge', () => {
     expect(merged.stdout).toBe(single.stdout);
     expect((await runScanCli(['merge', '--format', 'ndjson', ...shards])).stdout).toBe(singleNd.stdout);
     expect((await runScanCli(['merge', ...shards])).stdout).toBe(singleTable.stdout);
+    // `cat shard-*.ndjson | flowdoc merge -`: the shards one after another in one stream.
+    const piped = await runScanCli(['merge', '--format', 'json', '-'], { stdin: shards.map((f) => readFileSync(f, 'utf8')).join('') });
+    expect(piped.stderr).toBe(merged.stderr);
+    expect(piped.stdout).toBe(single.stdout);
+    const twice = await runScanCli(['merge', '-'], { stdin: readFileSync(shards[0]!, 'utf8').repeat(2) });
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/- \(shard 2 in it\): shard \d\/3 is also in -/);
     // --shard I/N picks the same share as JOB_COMPLETION_INDEX with --shards N.
     expect((await runScanCli(['scan', d, '--shard', '1/3', '--format', 'ndjson'])).stdout).toBe(readFileSync(join(out, 'shard-1.ndjson'), 'utf8'));
   });
@@ -227,12 +234,17 @@ describe('flowdoc scan exit codes', () => {
     expect((await runScanCli(['scan', d, '--fail-on', 'errors'])).code).toBe(1);
   });
 
-  it('exits 0 with a note when there is no capture to scan', async () => {
+  it('exits 2 when there is no capture to scan (a wrong or empty folder must not pass a cron job), 0 for a shard that got none', async () => {
     const d = tempDir();
     put(d, 'notes.txt', 'nothing');
     const r = await runScanCli(['scan', d]);
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain(`flowdoc: no captures found in ${d}`);
+    expect((await runScanCli(['scan', tempDir()])).code).toBe(2);
+    // One capture, two shards: one shard has it, the other scanned its (empty) share correctly.
+    put(d, 'one.pcap', healthyCapture({ seed: 1 }));
+    const codes = [(await runScanCli(['scan', d, '--shard', '0/2'])).code, (await runScanCli(['scan', d, '--shard', '1/2'])).code];
+    expect(codes).toEqual([0, 0]);
   });
 
   it('exits 2 on usage mistakes: a missing path, bad --jobs, --shard or --format, --shards without an index', async () => {

@@ -60,6 +60,11 @@ function* walk(dir: string): Generator<string> {
 }
 
 /** Scan workers running the transpiled sources; `faulty` runs test/support/faulty-scan-worker.ts. */
+/** The compiled JavaScript of a source file (`src/cli/main.ts` → its .js in the compiled tree), to run in a child process. */
+export function compiledSource(source: string): string {
+  return join(compiledTree(), source.replace(/\.ts$/, '.js'));
+}
+
 export function testWorker(which: 'real' | 'faulty' = 'real'): WorkerSpec {
   const entry = which === 'real' ? 'src/scan/worker.js' : 'test/support/faulty-scan-worker.js';
   return { url: pathToFileURL(join(compiledTree(), entry)) };

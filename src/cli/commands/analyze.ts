@@ -4,7 +4,7 @@ import { analyzeCapture, DEFAULT_IDLE_THRESHOLD_SECONDS, type AnalysisResult } f
 import { REPORT_FORMATS, renderAnalysis } from '../../report/index.js';
 import { type Io, UsageError, useColour, writeResult } from '../io.js';
 import { Progress } from '../progress.js';
-import { captureErrorLine, collect, fileSize, parseFormat, parseHopFile, parseLbTimeouts, parseNumber, readStdinGuard } from './common.js';
+import { captureErrorLine, checkLogFiles, collect, fileSize, parseFormat, parseHopFile, parseLbTimeouts, parseIdleThreshold, parseNumber, readStdinGuard } from './common.js';
 
 interface AnalyzeCliOptions {
   format: string;
@@ -36,12 +36,13 @@ export function registerAnalyze(program: Command, io: Io, setExit: (code: number
     .option('--force', 'overwrite --out FILE if it exists')
     .action(async (args: string[], opts: AnalyzeCliOptions) => {
       const format = parseFormat(opts.format, REPORT_FORMATS);
-      const failOn = parseFormat(opts.failOn, ['findings', 'incidents', 'none']);
+      const failOn = parseFormat(opts.failOn, ['findings', 'incidents', 'none'], '--fail-on');
       const lbTimeouts = parseLbTimeouts(opts.lbTimeout);
-      const idleThresholdSeconds = parseNumber(opts.idleThreshold, '--idle-threshold', { min: 0 });
+      const idleThresholdSeconds = parseIdleThreshold(opts.idleThreshold);
       const maxConnections = parseNumber(opts.maxConnections, '--max-connections', { min: 1, integer: true });
       const skewSeconds = parseNumber(opts.skew, '--skew', { min: 0 });
       const logs = opts.logs.map(parseHopFile);
+      checkLogFiles(logs);
       const captures = parseCaptureArgs(args);
       for (const c of captures) readStdinGuard(c.file, io);
       const common = { stdin: io.stdin, idleThresholdSeconds, maxConnections, logs, skewSeconds, lbTimeouts, ...(opts.logFormat ? { logFormat: opts.logFormat } : {}) };

@@ -1,10 +1,34 @@
+import { accessSync, constants, statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { type Io, UsageError } from '../io.js';
 
-/** Checks a --format value against the ones a command offers. */
-export function parseFormat<T extends string>(value: string, allowed: readonly T[]): T {
+/** Checks the value of a choice option (--format, --fail-on) against the ones a command offers. */
+export function parseFormat<T extends string>(value: string, allowed: readonly T[], option = '--format'): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new UsageError(`unknown --format '${value}' (choose ${allowed.join(', ')})`);
+  throw new UsageError(`unknown ${option} '${value}' (choose ${allowed.join(', ')})`);
+}
+
+/**
+ * The shortest silence `analyze`, `scan` and `watch` treat as an idle gap. Below a second a
+ * "gap" is the ordinary pause between a request and its answer: with a threshold of 0 every
+ * packet would open a new gap and cut the one before it short, so nothing could be found.
+ */
+export const MIN_IDLE_THRESHOLD_SECONDS = 1;
+
+/** `--idle-threshold S` of the commands that find incidents. */
+export function parseIdleThreshold(value: string): number {
+  const n = Number(value);
+  if (value.trim() !== '' && Number.isFinite(n) && n >= 0 && n < MIN_IDLE_THRESHOLD_SECONDS) {
+    throw new UsageError(`--idle-threshold must be at least ${MIN_IDLE_THRESHOLD_SECONDS} s, not '${value}': shorter silences are the ordinary pauses between a request and its answer, not idle connections`);
+  }
+  return parseNumber(value, '--idle-threshold', { min: MIN_IDLE_THRESHOLD_SECONDS });
+}
+
+/** A TCP port given on the command line: 0-65535. */
+export function parsePort(value: string, name: string): number {
+  const n = parseNumber(value, name, { min: 0, integer: true });
+  if (n > 65535) throw new UsageError(`${name} must be a TCP port (0-65535), not '${value}'`);
+  return n;
 }
 
 /** Size of a regular file, for progress; null for stdin or anything unstatable. */
@@ -82,4 +106,23 @@ export function parseLbTimeouts(values: readonly string[]): { any: number | null
     byServer.set(m[1] !== undefined ? `[${m[1].toLowerCase()}]:${Number(m[3])}` : `${m[2]}:${Number(m[3])}`, seconds);
   }
   return { any, byServer };
+}
+
+/**
+ * Every `--logs` file must be readable before a capture is read: a typo in a path is told at once,
+ * not after minutes of packets.
+ */
+export function checkLogFiles(logs: readonly { hop: string; file: string }[]): void {
+  for (const { file } of logs) {
+    if (file === '-') throw new UsageError(`--logs ${file}: standard input can carry a log only for \`flowdoc logs -\`; here name the file`);
+    let why: string | null = null;
+    try {
+      if (statSync(file).isDirectory()) why = 'is a directory';
+      else accessSync(file, constants.R_OK);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    }
+    if (why) throw new UsageError(`--logs ${file}: cannot read the log file: ${why}`);
+  }
 }

@@ -5,7 +5,7 @@ import { renderFlowsTable } from '../../report/index.js';
 import { isoWithPrecision } from '../../shared/time.js';
 import { type Io, UsageError, useColour, writeResult } from '../io.js';
 import { Progress } from '../progress.js';
-import { captureErrorLine, fileSize, parseFormat, parseNumber, readStdinGuard } from './common.js';
+import { captureErrorLine, fileSize, parseFormat, parseNumber, parsePort, readStdinGuard } from './common.js';
 
 const STATES: readonly ConnState[] = ['S0', 'S1', 'SF', 'REJ', 'S2', 'S3', 'RSTO', 'RSTR', 'RSTOS0', 'RSTRH', 'SH', 'SHR', 'OTH'];
 
@@ -80,7 +80,7 @@ function withTimes(c: Connection): Connection & { first: string; last: string } 
 
 function connectionFilter(opts: FlowsOptions): (c: Connection) => boolean {
   const host = opts.host;
-  const port = opts.port !== undefined ? parseNumber(opts.port, '--port', { min: 0, integer: true }) : null;
+  const port = opts.port !== undefined ? parsePort(opts.port, '--port') : null;
   const states = opts.state ? opts.state.split(',').map((s) => s.trim().toUpperCase()) : null;
   if (states) for (const s of states) if (!STATES.includes(s as ConnState)) throw new UsageError(`unknown --state '${s}' (choose from ${STATES.join(' ')})`);
   const minIdle = opts.minIdle !== undefined ? parseNumber(opts.minIdle, '--min-idle', { min: 0 }) : null;

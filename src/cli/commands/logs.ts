@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_LOG_IDLE_THRESHOLD_SECONDS, findStaleReuseInLogs, readLogFile, triageLogs, type LogEntry } from '../../logs/index.js';
 import { renderLogStaleReuse } from '../../report/index.js';
-import { type Io, useColour, writeResult } from '../io.js';
+import { type Io, UsageError, useColour, writeResult } from '../io.js';
 import { makeTable } from '../table.js';
 import { parseFormat, parseHopFile, parseNumber } from './common.js';
 
@@ -21,7 +21,7 @@ export function registerLogs(program: Command, io: Io, setExit: (code: number) =
   program
     .command('logs')
     .description('triage Envoy/Istio access logs alone: 5xx by flags, details, upstream host and hour, and how many carry the idle-drop signature')
-    .argument('<file...>', 'access log files ([hop=]file)')
+    .argument('<file...>', 'access log files ([hop=]file; - for standard input)')
     .option('-f, --format <format>', 'table | json', 'table')
     .option('--log-format <format>', 'Envoy format string of the logs (default: detected per file)')
     .option('-o, --out <file>', 'write the result to FILE instead of standard output')
@@ -32,9 +32,13 @@ export function registerLogs(program: Command, io: Io, setExit: (code: number) =
       const idleThresholdSeconds = parseNumber(opts.idleThreshold, '--idle-threshold', { min: 0 });
       const entries: LogEntry[] = [];
       const perFile = [];
-      for (const arg of files) {
-        const { hop, file } = parseHopFile(arg);
-        const r = await readLogFile(file, { hop, ...(opts.logFormat ? { format: opts.logFormat } : {}) });
+      const named = files.map(parseHopFile);
+      if (named.filter((n) => n.file === '-').length > 1) throw new UsageError('only one log can be read from standard input (-)');
+      if (named.some((n) => n.file === '-') && io.stdin.isTTY) throw new UsageError('standard input is a terminal: pipe a log in (e.g. kubectl logs POD -c istio-proxy | flowdoc logs -) or name a file');
+      for (const { hop: given, file } of named) {
+        const stdin = file === '-';
+        const hop = stdin && given === '-' ? 'stdin' : given;
+        const r = await readLogFile(stdin ? 'stdin' : file, { hop, ...(stdin ? { input: io.stdin } : {}), ...(opts.logFormat ? { format: opts.logFormat } : {}) });
         if (r.error) {
           io.stderr(`flowdoc: ${r.error.oneLine()}\n`);
           setExit(2);

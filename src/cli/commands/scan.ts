@@ -7,7 +7,7 @@ import {
 } from '../../scan/index.js';
 import { type Io, UsageError, useColour } from '../io.js';
 import { Progress } from '../progress.js';
-import { captureErrorLine, parseFormat, parseNumber } from './common.js';
+import { captureErrorLine, parseFormat, parseIdleThreshold, parseNumber } from './common.js';
 
 interface ScanCliOptions {
   format: string;
@@ -74,7 +74,7 @@ export function registerScan(program: Command, io: Io, setExit: (code: number) =
       const format = parseFormat(opts.format, ['table', 'json', 'ndjson']);
       const failOn = parseFailOn(opts.failOn);
       const jobs = opts.jobs === undefined ? availableParallelism() : parseNumber(opts.jobs, '--jobs', { min: 1, integer: true });
-      const idleThresholdSeconds = parseNumber(opts.idleThreshold, '--idle-threshold', { min: 0 });
+      const idleThresholdSeconds = parseIdleThreshold(opts.idleThreshold);
       const maxConnections = parseNumber(opts.maxConnections, '--max-connections', { min: 1, integer: true });
       const skewSeconds = parseNumber(opts.skew, '--skew', { min: 0 });
       const shard = resolveShard(opts.shard, opts.shards, io.env);
@@ -107,8 +107,13 @@ export function registerScan(program: Command, io: Io, setExit: (code: number) =
       else if (format === 'json') io.stdout(renderScanJson(report));
       else io.stdout(renderScanTable(report, useColour(io)));
       reportRowErrors(io, report.captures);
-      if (report.captures.length === 0) io.stderr(`flowdoc: no captures found in ${paths.join(', ')}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}\n`);
       setExit(scanExitCode(report, failOn));
+      if (report.captures.length === 0) {
+        io.stderr(`flowdoc: no captures found in ${paths.join(', ')}${shard ? ` (shard ${shard.index}/${shard.count})` : ''}\n`);
+        // A scan that looked at nothing has checked nothing: a cron job over a wrong or empty
+        // folder must not pass. A shard may get none of a small archive; that is fine.
+        if (!shard) setExit(2);
+      }
     });
 }
 
