@@ -10,6 +10,7 @@ import { hostPort, isStale, minOf, serverIdleBeforeFin, type ReportIncident, typ
 import { grpcKeepalive, h2ConnectionKeepalive, h2Notes } from './h2.js';
 import { appSnippets } from './app.js';
 import { destinationRule, drHost, gatewayKeepalive, serviceEntry, type MeshTarget } from './istio.js';
+import { oneRulePerHost } from './per-host.js';
 import { belowServerKeepAlive, chooseIdleTimeout, chooseKeepalive, type Measurement } from './numbers.js';
 import type { KeepaliveSettings, Remedy, RemedyLayer, RemedyProblem, RemedySnippet } from './types.js';
 
@@ -33,7 +34,7 @@ export function computeRemedies(result: ReportInput): Remedy[] {
     if (incidents.length === 0) continue;
     out.push(remedyFor(d, incidents));
   }
-  return out;
+  return oneRulePerHost(out);
 }
 
 /** Keepalive and idle timeout below a stated load-balancer timeout, for a destination with connections at risk and no incident yet. */

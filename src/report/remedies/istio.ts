@@ -46,7 +46,8 @@ function portProtocol(t: MeshTarget): string {
   return t.protocol === 'http' ? 'HTTP' : t.protocol === 'tls' ? 'TLS' : 'TCP';
 }
 
-export function serviceEntry(t: MeshTarget): RemedySnippet {
+/** `ports`: every port of the host the traffic used (default: the target's own). */
+export function serviceEntry(t: MeshTarget, ports: readonly number[] = [t.port]): RemedySnippet {
   const host = drHost(t);
   const isIp = t.host === null;
   const doc: Record<string, YamlValue> = {
@@ -56,7 +57,7 @@ export function serviceEntry(t: MeshTarget): RemedySnippet {
     spec: {
       hosts: isIp ? [commented(host, 'any name: the address below is what matches the traffic')] : [host],
       ...(isIp ? { addresses: [t.ip.includes(':') ? `${t.ip}/128` : `${t.ip}/32`] } : {}),
-      ports: [{ number: t.port, name: `${portProtocol(t).toLowerCase()}-${t.port}`, protocol: portProtocol(t) }],
+      ports: ports.map((p) => ({ number: p, name: `${portProtocol(t).toLowerCase()}-${p}`, protocol: portProtocol(t) })),
       location: 'MESH_EXTERNAL',
       resolution: isIp ? 'STATIC' : 'DNS',
       ...(isIp ? { endpoints: [{ address: t.ip }] } : {}),

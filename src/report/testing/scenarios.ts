@@ -229,6 +229,28 @@ export function allKinds(d: ScenarioDir): Scenario {
   return { name: 'all-kinds', pcap: d.write('all-kinds.pcap', cap.toPcap()), logs: [], facts: {} };
 }
 
+/**
+ * One service name behind three addresses (the pods or VIPs of one host), each with a stale reuse
+ * after its own idle: 600 s survived then 900 s failed, 300 s then 700 s, 500 s then 800 s. One
+ * DestinationRule for the host must take the strictest numbers (the second's).
+ */
+export function oneHostManyAddresses(d: ScenarioDir): Scenario {
+  const cap = new CaptureScript({ start: START });
+  const host = 'catalog.example.com';
+  const plan: [string, number, number][] = [['10.60.0.1:8080', 600, 900], ['10.60.0.2:8080', 300, 700], ['10.60.0.3:8443', 500, 800]];
+  plan.forEach(([server, survived, failed], k) => {
+    const c = cap.tcp({ client: `10.10.0.5:${45000 + k}`, server, clientTtl: 64, serverTtl: 61 });
+    c.handshake();
+    exchange(c, cap, '/items/1', host, `c-${k}-1`);
+    cap.idle(survived);
+    exchange(c, cap, '/items/2', host, `c-${k}-2`);
+    cap.idle(failed);
+    c.clientSends(request('/items/3', host, `c-${k}-3`), { ack: false });
+    c.rst('server', { ttl: 64 });
+  });
+  return { name: 'one-host', pcap: d.write('one-host.pcap', cap.toPcap()), logs: [], facts: { host } };
+}
+
 /** Runs the real analysis on a scenario (with its logs when asked). */
 export function analyse(s: Scenario, o: { withLogs?: boolean; idleThresholdSeconds?: number } = {}): Promise<AnalysisResult> {
   return analyzeCapture(s.pcap, {
