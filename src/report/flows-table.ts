@@ -1,33 +1,46 @@
-import Table from 'cli-table3';
 import { fmtSeconds } from '../detect/index.js';
 import type { Connection } from '../flows/index.js';
 import { makeStyle } from './style.js';
 
-/** One row per connection, like Zeek's conn.log, fitting a 100-column terminal. */
+const HEAD = ['#', 'client → server', 'app', 'state', 'history', 'pkts c/s', 'bytes c/s', 'max idle', 'KA c/s'] as const;
+/** Numbers right-aligned, as tshark and Zeek's zeek-cut -C print them. */
+const RIGHT = [true, false, false, false, false, true, true, true, true] as const;
+
+/**
+ * One line per connection, like Zeek's conn.log or `tshark -z conv,tcp`: aligned columns, one
+ * space-separated row each, never wrapped. A wrapped box table splits addresses and numbers
+ * mid-token at whatever width it assumes, cuts colour codes in two, and costs most of the
+ * command's time on a capture of many connections; a row per line can be read, grepped, cut
+ * and paged (`less -S`) at any terminal width.
+ */
 export function renderFlowsTable(connections: readonly Connection[], colour: boolean): string {
   const st = makeStyle(colour);
-  const t = new Table({
-    head: ['#', 'client → server', 'app', 'state', 'history', 'pkts c/s', 'bytes c/s', 'max idle', 'KA c/s'],
-    style: { head: colour ? ['cyan'] : [], border: colour ? ['grey'] : [], 'padding-left': 1, 'padding-right': 1 },
-    colWidths: [6, 34, 10, 7, 12, 11, 13, 10, 7],
-    wordWrap: true,
-    wrapOnWordBoundary: false,
-  });
-  for (const c of connections) {
-    const state = c.state.startsWith('RST') || c.state === 'REJ' ? st.yellow(c.state) : c.state;
-    t.push([
-      String(c.id),
-      `${c.client} → ${c.server}${c.partial ? ' (partial)' : ''}`,
-      appLabel(c),
-      state,
-      c.history,
-      `${c.clientStats.packets}/${c.serverStats.packets}`,
-      `${c.clientStats.payloadBytes}/${c.serverStats.payloadBytes}`,
-      fmtSeconds(c.maxIdleSeconds),
-      `${c.clientStats.keepaliveProbes}/${c.serverStats.keepaliveProbes}`,
-    ]);
-  }
-  return t.toString() + '\n';
+  const rows: string[][] = connections.map((c) => [
+    String(c.id),
+    `${c.client} → ${c.server}${c.partial ? ' (partial)' : ''}`,
+    appLabel(c),
+    c.state,
+    c.history,
+    `${c.clientStats.packets}/${c.serverStats.packets}`,
+    `${c.clientStats.payloadBytes}/${c.serverStats.payloadBytes}`,
+    fmtSeconds(c.maxIdleSeconds),
+    `${c.clientStats.keepaliveProbes}/${c.serverStats.keepaliveProbes}`,
+  ]);
+  const widths = HEAD.map((h, k) => rows.reduce((w, r) => Math.max(w, width(r[k]!)), width(h)));
+  // Colour is added after padding, so it never counts towards a width nor is cut.
+  const line = (cells: readonly string[], paint: (k: number, s: string) => string) =>
+    cells.map((s, k) => {
+      const pad = ' '.repeat(widths[k]! - width(s));
+      return RIGHT[k] ? pad + paint(k, s) : k === cells.length - 1 ? paint(k, s) : paint(k, s) + pad;
+    }).join('  ').trimEnd();
+  const out = [line(HEAD, (_, s) => st.cyan(s))];
+  for (const r of rows) out.push(line(r, (k, s) => (k === 3 && (s.startsWith('RST') || s === 'REJ') ? st.yellow(s) : s)));
+  return out.join('\n') + '\n';
+}
+
+/** Display width: every character of an address, a number or a history letter takes one column. */
+function width(s: string): number {
+  return s.length;
 }
 
 /**

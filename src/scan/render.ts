@@ -5,6 +5,7 @@
  */
 import Table from 'cli-table3';
 import type { IncidentKind } from '../detect/index.js';
+import { shellQuote } from '../report/facts.js';
 import { makeStyle } from '../report/style.js';
 import type { BracketRow, CaptureRow, KindCounts, ScanReport, ShardSpec, SummaryLine } from './types.js';
 import { formatBytes } from '../shared/format.js';
@@ -97,11 +98,13 @@ export function renderScanTable(report: ScanReport, colour: boolean): string {
       const name = r.files ? `${path}\n+${r.files.length - 1} rotated file${r.files.length === 2 ? '' : 's'}` : path;
       const cells: Table.Cell[] = [name, num(r.packets), num(r.connections)];
       if (r.error && r.incidents === 0) {
-        cells.push({ colSpan: 3, content: st.yellow(errorText(r, prefix)) });
+        // Plain text: cli-table3 cuts the escape codes of a coloured cell it wraps (a literal `[39m`
+        // on screen). The line above the table is coloured, and stderr repeats each error.
+        cells.push({ colSpan: 3, content: errorText(r, prefix) });
       } else {
         const dests = r.destinations.slice(0, 2).map((d) => `${d.server} ×${d.incidents}`);
         if (r.destinations.length > 2) dests.push(`+${r.destinations.length - 2} more`);
-        if (r.error) dests.push(st.yellow(`${r.error.code}${r.error.frame > 0 ? ` at frame ${r.error.frame}` : ''}`));
+        if (r.error) dests.push(`${r.error.code}${r.error.frame > 0 ? ` at frame ${r.error.frame}` : ''}`);
         cells.push(r.incidents ? kindsText(r.incidentsByKind) : '-', dests.join('\n') || '-', bracketShort(r.destinations[0]?.idleTimeout ?? null));
       }
       table.push(cells);
@@ -133,7 +136,9 @@ export function renderScanTable(report: ScanReport, colour: boolean): string {
     out.push(st.bold(`First incidents${t.incidents > EVIDENCE_LINES ? ` (${EVIDENCE_LINES} of ${num(t.incidents)}; --format json lists them per capture)` : ''}:`));
     evidence.slice(0, EVIDENCE_LINES).forEach(({ r, i }, n) => {
       out.push(wrap(`${n + 1}. ${r.path}: ${i.summary}.`, '   '));
-      for (const w of i.wireshark) out.push(st.dim(wrap(`tshark -r ${w.file} -Y '${w.filter}'`, '   ', '   ')));
+      // A command is never wrapped: a line break inside its quotes breaks it when pasted (the
+      // terminal folds a long line for the eye and copies it whole).
+      for (const w of i.wireshark) out.push(st.dim(`   tshark -r ${shellQuote(w.file)} -Y ${shellQuote(w.filter)}`));
       if (i.verdict) out.push(st.dim(wrap(`verdict: ${i.verdict.reason}`, '   ', '   ')));
     });
   }
@@ -187,3 +192,4 @@ export function wrap(text: string, indent = '', first = ''): string {
     return parts;
   }).join('\n');
 }
+

@@ -87,12 +87,26 @@ describe('flowdoc scan on a mixed archive', () => {
     expect(lines[7]).toMatchObject({ type: 'summary', shard: null, totals: { captures: 7 } });
   });
 
+  it('never cuts an escape code in two when it wraps a cell (no literal `[39m` on a terminal)', async () => {
+    const d = mixedArchive();
+    const r = await runScanCli(['scan', d], { tty: true, env: { TERM: 'xterm' } });
+    expect(r.stdout).toMatch(/\x1b\[33m\d+ captures? could not be read/);
+    expect(r.stdout).toMatch(/error: .*file ends inside a record/);
+    const bad = r.stdout.match(/.{0,20}(?:\x1b(?!\[\d+m)|(?<!\x1b)\[\d+m).{0,20}/);
+    expect(bad?.[0] ?? null).toBeNull();
+  });
+
   it('prints a table that fits 100 columns, long paths and all', async () => {
     const d = mixedArchive();
     put(d, 'a-rather-long-directory-name-for-one-node/and-another-long-one/capture-with-a-long-name.pcap', staleCapture({ idle: 50 }));
     const r = await runScanCli(['scan', d]);
-    const widths = r.stdout.split('\n').map((l) => [...l].length);
-    expect(Math.max(...widths)).toBeLessThanOrEqual(100);
+    // Everything fits 100 columns but the commands to paste, which are never wrapped: each is one
+    // whole line, its filter inside one pair of quotes.
+    const lines = r.stdout.split('\n');
+    const commands = lines.filter((l) => l.trimStart().startsWith('tshark '));
+    expect(commands.length).toBeGreaterThan(0);
+    for (const c of commands) expect(c).toMatch(/^ {3}tshark -r \S+ -Y '[^']+'$/);
+    expect(Math.max(...lines.filter((l) => !commands.includes(l)).map((l) => [...l].length))).toBeLessThanOrEqual(100);
     expect(r.stdout).toMatch(/^flowdoc scan: 8 captures, [\s\S]*; 4 files skipped \(3 not captures,\s1\sempty\)/);
     expect(r.stdout).toContain(`Captures under ${d}/:`);
     expect(r.stdout).toMatch(/Destinations by captures with incidents/);
