@@ -26,21 +26,17 @@ export function renderFlowsTable(connections: readonly Connection[], colour: boo
     fmtSeconds(c.maxIdleSeconds),
     `${c.clientStats.keepaliveProbes}/${c.serverStats.keepaliveProbes}`,
   ]);
-  const widths = HEAD.map((h, k) => rows.reduce((w, r) => Math.max(w, width(r[k]!)), width(h)));
+  const widths = HEAD.map((h, k) => rows.reduce((w, r) => Math.max(w, r[k]!.length), h.length));
   // Colour is added after padding, so it never counts towards a width nor is cut.
   const line = (cells: readonly string[], paint: (k: number, s: string) => string) =>
     cells.map((s, k) => {
-      const pad = ' '.repeat(widths[k]! - width(s));
+      // Every character of an address, a number or a history letter takes one column.
+      const pad = ' '.repeat(widths[k]! - s.length);
       return RIGHT[k] ? pad + paint(k, s) : k === cells.length - 1 ? paint(k, s) : paint(k, s) + pad;
     }).join('  ').trimEnd();
   const out = [line(HEAD, (_, s) => st.cyan(s))];
   for (const r of rows) out.push(line(r, (k, s) => (k === 3 && (s.startsWith('RST') || s === 'REJ') ? st.yellow(s) : s)));
   return out.join('\n') + '\n';
-}
-
-/** Display width: every character of an address, a number or a history letter takes one column. */
-function width(s: string): number {
-  return s.length;
 }
 
 /**

@@ -24,6 +24,11 @@ describe('option values', () => {
       expect(r.stderr, v).toMatch(new RegExp(`^flowdoc: --idle-threshold must be at least 1 s, not '${v.replace('.', '\\.')}': shorter silences are the ordinary pauses`));
       expect(r.stdout, v).toBe('');
     }
+    for (const cmd of [['scan', LAB], ['watch', '-']]) {
+      const r = await runCli([...cmd, '--idle-threshold', '0']);
+      expect(r.code, cmd[0]).toBe(2);
+      expect(r.stderr, cmd[0]).toMatch(/^flowdoc: --idle-threshold must be at least 1 s, not '0'/);
+    }
     const ok = await runCli(['analyze', CAPTURE, '--idle-threshold', '1', '--format', 'json']);
     expect(JSON.parse(ok.stdout).incidents.map((i: { kind: string }) => i.kind)).toEqual(['stale-reuse-rst']);
   });

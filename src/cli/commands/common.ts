@@ -17,11 +17,11 @@ export const MIN_IDLE_THRESHOLD_SECONDS = 1;
 
 /** `--idle-threshold S` of the commands that find incidents. */
 export function parseIdleThreshold(value: string): number {
-  const n = Number(value);
-  if (value.trim() !== '' && Number.isFinite(n) && n >= 0 && n < MIN_IDLE_THRESHOLD_SECONDS) {
+  const n = parseNumber(value, '--idle-threshold', { min: 0 });
+  if (n < MIN_IDLE_THRESHOLD_SECONDS) {
     throw new UsageError(`--idle-threshold must be at least ${MIN_IDLE_THRESHOLD_SECONDS} s, not '${value}': shorter silences are the ordinary pauses between a request and its answer, not idle connections`);
   }
-  return parseNumber(value, '--idle-threshold', { min: MIN_IDLE_THRESHOLD_SECONDS });
+  return n;
 }
 
 /** A TCP port given on the command line: 0-65535. */

@@ -4,7 +4,7 @@ import { DEFAULT_IDLE_EXPIRY_SECONDS, DEFAULT_STATS_INTERVAL_SECONDS, Watch, typ
 import { WATCH_FORMATS, renderWatchEvent } from '../../report/watch.js';
 import { type Io, UsageError, useColour } from '../io.js';
 import { startTcpdump, type TcpdumpChild } from '../tcpdump.js';
-import { captureErrorLine, collect, parseFormat, parseLbTimeouts, parseNumber, readStdinGuard } from './common.js';
+import { captureErrorLine, collect, parseFormat, parseIdleThreshold, parseLbTimeouts, parseNumber, readStdinGuard } from './common.js';
 
 interface WatchCliOptions {
   format: string;
@@ -42,7 +42,7 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
       const format = parseFormat(opts.format, WATCH_FORMATS);
       const failOn = parseFormat(opts.failOn, ['findings', 'incidents', 'none']);
       const statsIntervalSeconds = parseNumber(opts.statsInterval, '--stats-interval', { min: 0 });
-      const idleThresholdSeconds = parseNumber(opts.idleThreshold, '--idle-threshold', { min: 0 });
+      const idleThresholdSeconds = parseIdleThreshold(opts.idleThreshold);
       const maxConnections = parseNumber(opts.maxConnections, '--max-connections', { min: 1, integer: true });
       const lbTimeouts = parseLbTimeouts(opts.lbTimeout);
       const idleExpirySeconds = opts.idleExpiry === undefined ? undefined : parseNumber(opts.idleExpiry, '--idle-expiry', { min: 1 });
