@@ -85,6 +85,9 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
       try {
         result = await watch.run(file);
       } finally {
+        // Stopped while the writer still holds the pipe open: let go of it, or the process would
+        // wait for the writer's end after printing the final summary.
+        if (stop.signal.aborted) (io.stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
         if (heartbeat) clearInterval(heartbeat);
         for (const s of STOP_SIGNALS) io.signals?.off(s, onStop);
         for (const s of SUMMARY_SIGNALS) io.signals?.off(s, onSummary);
