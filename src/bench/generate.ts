@@ -16,6 +16,10 @@
  *   a window of them open at once and advanced in random order, to stress the connection table:
  *   at 20 µs a frame, the 10 s linger keeps ~70,000 closed connections in the table on top of the
  *   open window.
+ * - `synflood`: one SYN from each of N unique spoofed tuples to one server, none answered (a SYN
+ *   flood, or a scan): every packet is a new half-open connection. At 2 µs a frame 1.5 M tuples
+ *   take 3 s of capture time, less than the attempt timeout, so all of them are live at once —
+ *   the worst case for the table's memory per connection.
  */
 import { CaptureFileWriter, CaptureScript, SeededRandom, type TcpConversation } from '../writer/index.js';
 
@@ -36,6 +40,16 @@ export interface ChurnOptions {
   connections: number;
   /** Connections open at once (default 2000). */
   window?: number;
+  seed?: number;
+}
+
+export interface SynFloodOptions {
+  path: string;
+  format: 'pcap' | 'pcapng';
+  /** Unique tuples, one SYN each (default 1,500,000). */
+  tuples: number;
+  /** Capture time between two SYNs, µs (default 2). */
+  stepMicros?: number;
   seed?: number;
 }
 
@@ -233,6 +247,32 @@ export function generateChurn(o: ChurnOptions): GeneratedCapture {
   writer.close();
   return {
     path: o.path, bytes: writer.bytesWritten, packets: writer.packets, connections: opened, staleResets: 0, survivedIdles: 0,
+    durationSeconds: (script.now - t0) / 1e6, generateSeconds: (performance.now() - started) / 1000,
+  };
+}
+
+/**
+ * A SYN flood (see the file comment): source addresses walk 100.64.0.0/10 (shared address space,
+ * never a real client) in a seeded order, source ports are random above 1024, so no tuple
+ * repeats; the server never answers.
+ */
+export function generateSynFlood(o: SynFloodOptions): GeneratedCapture {
+  const started = performance.now();
+  const writer = CaptureFileWriter.toFile(o.path, { format: o.format, linkType: 1 });
+  const script = new CaptureScript({ writer, start: START, stepMicros: o.stepMicros ?? 2, seed: o.seed ?? 3 });
+  const t0 = script.now;
+  const r = new SeededRandom((o.seed ?? 3) * 15485863);
+  // 2^22 addresses in 100.64/10; an odd multiplier visits each once in a scattered order.
+  const SPACE = 1 << 22;
+  if (o.tuples > SPACE) throw new Error(`at most ${SPACE} tuples`);
+  for (let i = 0; i < o.tuples; i++) {
+    const a = (Math.imul(i, 2654435761) >>> 0) % SPACE; // 2654435761 is odd: a bijection mod 2^22
+    const client = `100.${64 + (a >>> 16)}.${(a >>> 8) & 0xff}.${a & 0xff}:${1024 + (r.next32() % 64512)}`;
+    script.tcp({ client, server: '10.40.0.10:443', tcpOptions: { timestamps: false } }).syn();
+  }
+  writer.close();
+  return {
+    path: o.path, bytes: writer.bytesWritten, packets: writer.packets, connections: o.tuples, staleResets: 0, survivedIdles: 0,
     durationSeconds: (script.now - t0) / 1e6, generateSeconds: (performance.now() - started) / 1000,
   };
 }
