@@ -1,5 +1,6 @@
 import { TcpFlag, type DecodedPacket } from '../decode/index.js';
 import { AppSniffer } from './app/sniffer.js';
+import { isTlsAlertOnly } from './app/tls.js';
 import { PING_MAX_BYTES, PING_MIN_QUIET_MICROS, PingTracker, pingKindCode } from './app-ping.js';
 import type { BufferAccount } from './buffered.js';
 import type {
@@ -282,7 +283,7 @@ export class LiveConnection {
     }
     // A keepalive probe's garbage byte (0 or 1 byte at next-expected − 1) is not data of the stream:
     // not a request waiting for an answer, not data after a FIN, and nothing for the app sniffer.
-    if (dataLen > 0 && !retransmission && !probe) {
+    if (dataLen > 0 && !retransmission && !probe && !this.isTlsAlert(p, dataLen)) {
       if (fromClient) {
         if (this.pendingRequestFrame === null) this.pendingRequestFrame = frame;
       } else {
@@ -541,6 +542,18 @@ export class LiveConnection {
     if (n === 1 || n === 10 || n === 100 || n === 1000 || n === 10000 || n === 100000) {
       this.history += fromClient ? letter.toUpperCase() : letter;
     }
+  }
+
+  /**
+   * A segment of TLS alerts only (close_notify after the peer's FIN, say): it ends the session and
+   * asks for nothing, so it is neither a request waiting for an answer nor data sent on a closed
+   * connection. Only the first bytes are read, and only on a connection that looks like TLS.
+   */
+  private isTlsAlert(p: DecodedPacket, dataLen: number): boolean {
+    if (p.payloadLen < 5) return false;
+    const proto = this.sniffer?.protocol() ?? null;
+    const end = p.payloadStart + Math.min(p.payloadLen, dataLen);
+    return isTlsAlertOnly(p.data, p.payloadStart, end, dataLen, proto === 'tls' || proto === 'h2');
   }
 
   private addAnomaly(code: string, frame: number): void {

@@ -103,3 +103,27 @@ export function helloAlpn(b: Uint8Array, o: number, end: number, fromClient: boo
   }
   return names;
 }
+
+/** TLS 1.3 hides an alert in an application_data record: 2 alert bytes + the inner content type + a 16-byte AEAD tag. */
+const TLS13_ENCRYPTED_ALERT = 2 + 1 + 16;
+
+/**
+ * Whether a segment's captured bytes b[o, end) are nothing but TLS alerts — a close_notify or an
+ * error alert, which ends a session and asks for nothing. In TLS ≤ 1.2 an alert is a record of
+ * type 21 (its body may be encrypted, its type is not). TLS 1.3 sends it as application data: on a
+ * connection known to be TLS (`tls`), a segment of exactly one 19-byte record is taken for one,
+ * as no HTTP request fits in 3 plaintext bytes. A client's alert after the server's FIN is the
+ * polite end of the session, not a request sent on a closed connection.
+ */
+export function isTlsAlertOnly(b: Uint8Array, o: number, end: number, wireLen: number, tls: boolean): boolean {
+  if (tls && wireLen === 5 + TLS13_ENCRYPTED_ALERT && tlsRecordType(b, o, end) === TlsContentType.APPLICATION_DATA &&
+    tlsRecordLength(b, o, end) === wireLen) return true;
+  let i = o;
+  let covered = o;
+  while (tlsRecordType(b, i, end) === TlsContentType.ALERT) {
+    covered = i + tlsRecordLength(b, i, end);
+    i = covered;
+  }
+  // Every record seen was an alert, up to the segment's end (or the capture's cut of it).
+  return covered > o && (covered - o === wireLen || covered >= end);
+}

@@ -142,7 +142,10 @@ function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy
       if (c.seconds !== null) idleTimeout = idleTimeout === null ? c.seconds : Math.min(idleTimeout, c.seconds);
       rationale.push(`${cap(c.text)}.`);
       why.push(`${cap(c.text)}.`);
-      headline.push(`close pooled connections after ${idleTimeout ?? '?'} s idle, before the server does (it closed after ${fmtDuration(shortest.s)})`);
+      // A server that closes within a second of going idle leaves no client idle timeout below it.
+      headline.push(idleTimeout !== null
+        ? `close pooled connections after ${idleTimeout} s idle, before the server does (it closed after ${fmtDuration(shortest.s)})`
+        : `raise the server's keep-alive timeout: it closed an idle connection after ${fmtDuration(shortest.s)}, too soon for any client idle timeout below it`);
     } else {
       const f = fin[0];
       rationale.push(`The server closed the idle connection (FIN, frame ${f.frames.serverFin ?? '?'}) and the client sent a request on it ${reusedAfter.length ? `${fmtDuration(minOf(reusedAfter))} later` : 'later'}. The server's keep-alive timeout is the silence before that FIN: read it as the FIN's time delta in \`tshark -r FILE -Y '${finFilter(f)}' -T fields -e frame.number -e frame.time_delta_displayed -e tcp.flags.str\`, then set the client's idle timeout below it.`);
