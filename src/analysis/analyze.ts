@@ -37,7 +37,15 @@ export interface AnalyzeOptions extends ReadOptions {
   live?: AnalyzeLive;
   /** Hand on connections idle this long (capture time, seconds) instead of keeping them to the end (default: never). */
   idleExpirySeconds?: number;
+  /**
+   * Hand on a connection attempt (SYN never answered) after this much capture time without a
+   * packet (seconds; default DEFAULT_ATTEMPT_TIMEOUT_SECONDS, Zeek's tcp_attempt_delay; 0: never).
+   */
+  attemptTimeoutSeconds?: number;
 }
+
+/** Zeek's `tcp_attempt_delay` (scripts/base/init-bare.zeek): an unanswered SYN is let go after 5 s. */
+export const DEFAULT_ATTEMPT_TIMEOUT_SECONDS = 5;
 
 export interface AnalyzeLive {
   /**
@@ -101,6 +109,8 @@ export interface AnalysisSummary {
   damagedTcp: number;
   /** Connections evicted because the table was full (their later packets start new, partial connections). */
   evicted: number;
+  /** Connection attempts (SYN never answered) handed on after the attempt timeout (a SYN retried later starts a new one). */
+  attemptsExpired: number;
   peakLiveConnections: number;
   /** Most bytes held at once in the table's own buffers: unfinished HTTP heads / TLS ClientHellos, IPv6 addresses (its own count). */
   peakBufferedBytes: number;
@@ -122,6 +132,8 @@ export interface AnalysisResult {
   alignment?: { anchor: string; vantages: VantageAlignment[] };
   options: {
     idleThresholdSeconds: number; maxConnections: number; lingerSeconds: number;
+    /** Seconds after which an unanswered SYN is handed on (0: never; --attempt-timeout). */
+    attemptTimeoutSeconds: number;
     /** `--lb-timeout` as given: for every destination (null: none), and per `ip:port`. */
     lbTimeout: { seconds: number | null; byServer: Record<string, number> };
   };
@@ -154,10 +166,11 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
   const idleThresholdSeconds = options.idleThresholdSeconds ?? DEFAULT_IDLE_THRESHOLD_SECONDS;
   const maxConnections = options.maxConnections ?? 1_000_000;
   const lingerSeconds = options.lingerSeconds ?? 10;
+  const attemptTimeoutSeconds = options.attemptTimeoutSeconds ?? DEFAULT_ATTEMPT_TIMEOUT_SECONDS;
   const span = { first: Infinity, last: -Infinity, headsCut: 0 };
   const detector = new Detector({ idleThresholdSeconds, precision: 6, ...(options.lbTimeouts && { lbTimeouts: options.lbTimeouts }) });
   const skewMs = (options.skewSeconds ?? 1) * 1000;
-  const settings = { idleThresholdSeconds, maxConnections, lingerSeconds, lbTimeouts: options.lbTimeouts };
+  const settings = { idleThresholdSeconds, maxConnections, lingerSeconds, attemptTimeoutSeconds, lbTimeouts: options.lbTimeouts };
   const live = options.live ? new LiveIncidents(detector, options.live, skewMs) : null;
   let view: { table: ConnectionTable; counts: Readonly<FlowCounts>; parser: CaptureParser | null } | null = null;
   const { live: _live, ...readOptions } = options;
@@ -191,6 +204,7 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
       idleThresholdMicros: idleThresholdSeconds * 1e6, maxConnections, lingerMicros: lingerSeconds * 1e6,
       ...(options.traceSegments ? { traceSegments: true } : {}),
       ...(options.idleExpirySeconds ? { idleExpiryMicros: Math.round(options.idleExpirySeconds * 1e6) } : {}),
+      ...(attemptTimeoutSeconds > 0 ? { attemptTimeoutMicros: Math.round(attemptTimeoutSeconds * 1e6) } : {}),
     },
   });
   const found = detector.finish();
@@ -199,7 +213,7 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
 }
 
 interface Span { first: number; last: number; headsCut: number }
-interface Settings { idleThresholdSeconds: number; maxConnections: number; lingerSeconds: number; lbTimeouts: LbTimeouts | undefined }
+interface Settings { idleThresholdSeconds: number; maxConnections: number; lingerSeconds: number; attemptTimeoutSeconds: number; lbTimeouts: LbTimeouts | undefined }
 
 /** The report, from one pass's summary and what the detector found. */
 function buildResult(run: FlowRunSummary, span: Span, found: ReturnType<Detector['finish']>, logResults: LogReadResult[], skewMs: number, settings: Settings): AnalysisResult {
@@ -208,12 +222,12 @@ function buildResult(run: FlowRunSummary, span: Span, found: ReturnType<Detector
   const { incidents, unexplained } = correlate(found.incidents, hops, { skewMs });
   const byKind: Partial<Record<IncidentKind, number>> = {};
   for (const i of incidents) byKind[i.kind] = (byKind[i.kind] ?? 0) + 1;
-  const { idleThresholdSeconds, maxConnections, lingerSeconds, lbTimeouts } = settings;
+  const { idleThresholdSeconds, maxConnections, lingerSeconds, attemptTimeoutSeconds, lbTimeouts } = settings;
   return {
     tool: { name: 'flowdoc', version: flowdocVersion() },
     capture: describeCapture(run, span.first, span.last),
     options: {
-      idleThresholdSeconds, maxConnections, lingerSeconds,
+      idleThresholdSeconds, maxConnections, lingerSeconds, attemptTimeoutSeconds,
       lbTimeout: { seconds: lbTimeouts?.any ?? null, byServer: Object.fromEntries(lbTimeouts?.byServer ?? []) },
     },
     summary: {
@@ -222,6 +236,7 @@ function buildResult(run: FlowRunSummary, span: Span, found: ReturnType<Detector
       notTcp: run.notTcp,
       damagedTcp: run.damagedTcp,
       evicted: run.table.evicted,
+      attemptsExpired: run.table.attemptsExpired,
       peakLiveConnections: run.table.peakLive,
       peakBufferedBytes: run.table.peakBufferedBytes,
       duplicatesSkipped: run.table.duplicatesSkipped,

@@ -45,7 +45,7 @@ export const HISTORY_LETTERS: Readonly<Record<string, string>> = {
 export type RoleSource = 'syn' | 'syn-ack' | 'port-heuristic';
 
 /** Why the connection record was handed on. */
-export type EndReason = 'closed' | 'reset' | 'capture-end' | 'evicted' | 'port-reuse' | 'idle-expired';
+export type EndReason = 'closed' | 'reset' | 'capture-end' | 'evicted' | 'port-reuse' | 'idle-expired' | 'attempt-expired';
 
 /** One named oddity, with the frame where it was seen (Zeek's "weird"). */
 export interface Anomaly {

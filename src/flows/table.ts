@@ -2,6 +2,7 @@ import { TcpFlag, formatEndpoint, type DecodedPacket } from '../decode/index.js'
 import { u32 } from '../decode/bytes.js';
 import { BufferAccount } from './buffered.js';
 import type { Connection, RoleSource } from './connection.js';
+import { EndpointState } from './endpoint.js';
 import { LiveConnection, type FlowOptions } from './live.js';
 
 export interface TableOptions extends FlowOptions {
@@ -16,6 +17,14 @@ export interface TableOptions extends FlowOptions {
    * only connections that can still tell something.
    */
   idleExpiryMicros?: number;
+  /**
+   * A connection attempt — a SYN never answered (no SYN-ACK, no packet at all from the server), not
+   * closed — is handed on as `attempt-expired` after this much capture time (µs) without packets,
+   * like Zeek's `tcp_attempt_delay` (5 s, scripts/base/init-bare.zeek): a SYN flood or a scan then
+   * holds only the last few seconds of attempts. A retransmitted SYN after it starts a new
+   * attempt. 0 or absent: never.
+   */
+  attemptTimeoutMicros?: number;
 }
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
@@ -31,6 +40,8 @@ export interface TableStats {
   evicted: number;
   /** Connections handed on because they were idle past `idleExpiryMicros` (0 unless set). */
   expired: number;
+  /** Connection attempts (unanswered SYNs) handed on past `attemptTimeoutMicros` (0 unless set). */
+  attemptsExpired: number;
   /** Most connections live at once. */
   peakLive: number;
   /** Copies of the same packet on another interface (`-i any`) skipped. */
@@ -59,6 +70,8 @@ interface Entry {
   clientPort: number;
   serverPort: number;
   inClosedQueue: boolean;
+  /** Its slot in the attempt queue (counted from the queue's first slot ever, see attemptBase); -1 when not in it. */
+  attemptSlot: number;
   hash: number;
   /** The next entry with the same hash: a bucket is a list in insertion order, its head in the map. */
   next: Entry | null;
@@ -81,7 +94,12 @@ export class ConnectionTable {
   /** Entries closed, in close order; slots before closedHead are cleared (undefined) as they are passed. */
   private readonly closedQueue: (Entry | undefined)[] = [];
   private closedHead = 0;
-  readonly stats: TableStats = { connections: 0, evicted: 0, expired: 0, peakLive: 0, duplicatesSkipped: 0, peakBufferedBytes: 0 };
+  /** Entries created by a SYN and not answered yet, in creation order (see expireAttempts); passed slots are cleared. */
+  private readonly attemptQueue: (Entry | undefined)[] = [];
+  private attemptHead = 0;
+  /** Slots dropped from the front of attemptQueue so far (an entry's attemptSlot minus this is its index). */
+  private attemptBase = 0;
+  readonly stats: TableStats = { connections: 0, evicted: 0, expired: 0, attemptsExpired: 0, peakLive: 0, duplicatesSkipped: 0, peakBufferedBytes: 0 };
   /** Capture time of the next sweep for idle connections (idleExpiryMicros only). */
   private nextSweepMicros = -Infinity;
   /** The buffers of every live connection (sniffers, IPv6 addresses), counted: the table's own account of what it holds. */
@@ -100,6 +118,7 @@ export class ConnectionTable {
   /** Feeds one decoded TCP segment (status OK, not a fragment). */
   onPacket(p: DecodedPacket, frame: number, micros: number): void {
     this.expireClosed(micros);
+    if (this.attemptHead < this.attemptQueue.length) this.expireAttempts(micros);
     if (micros >= this.nextSweepMicros) this.sweepIdle(micros);
     const hash = tupleHash(p);
     const v4 = p.addrLen === 4;
@@ -143,6 +162,10 @@ export class ConnectionTable {
       this.insert(entry);
       this.live++;
       if (this.live > this.stats.peakLive) this.stats.peakLive = this.live;
+      if (syn && fromClient && (this.options.attemptTimeoutMicros ?? 0) > 0) {
+        entry.attemptSlot = this.attemptBase + this.attemptQueue.length;
+        this.attemptQueue.push(entry);
+      }
     }
     const conn = entry.conn;
     if (!conn.onPacket(p, frame, micros, fromClient)) this.stats.duplicatesSkipped++;
@@ -162,6 +185,9 @@ export class ConnectionTable {
     for (const e of all) this.finish(e, e.conn.closedAtMicros >= 0 ? (e.conn.client.firstRst || e.conn.server.firstRst ? 'reset' : 'closed') : 'capture-end');
     this.closedQueue.length = 0;
     this.closedHead = 0;
+    this.attemptQueue.length = 0;
+    this.attemptHead = 0;
+    this.attemptBase = 0;
     this.stats.peakBufferedBytes = this.buffers.peak;
   }
 
@@ -214,6 +240,7 @@ export class ConnectionTable {
       clientPort: cPort,
       serverPort: sPort,
       inClosedQueue: false,
+      attemptSlot: -1,
       hash,
       next: null,
     };
@@ -243,6 +270,45 @@ export class ConnectionTable {
     if (this.closedHead > 1024 && this.closedHead * 2 > q.length) {
       q.splice(0, this.closedHead);
       this.closedHead = 0;
+    }
+  }
+
+  /**
+   * Hands on connection attempts whose timeout has passed. The queue is in creation order, which
+   * is capture-time order; an entry that was answered or closed leaves it, one that saw a later
+   * packet (a retransmitted SYN) goes to the back to be looked at again, like the closed queue.
+   */
+  private expireAttempts(now: number): void {
+    const q = this.attemptQueue;
+    const timeout = this.options.attemptTimeoutMicros!;
+    while (this.attemptHead < q.length) {
+      const e = q[this.attemptHead];
+      if (e === undefined) { // removed from the table meanwhile (evicted, port reuse)
+        this.attemptHead++;
+        continue;
+      }
+      if (!isAttempt(e.conn)) {
+        q[this.attemptHead++] = undefined;
+        e.attemptSlot = -1;
+        continue;
+      }
+      if (e.conn.firstMicros + timeout > now) break;
+      q[this.attemptHead++] = undefined;
+      if (e.conn.lastMicros + timeout > now) {
+        e.attemptSlot = this.attemptBase + q.length;
+        q.push(e); // a retransmitted SYN: look again later
+        continue;
+      }
+      e.attemptSlot = -1;
+      if (this.remove(e)) {
+        this.stats.attemptsExpired++;
+        this.finish(e, 'attempt-expired');
+      }
+    }
+    if (this.attemptHead > 1024 && this.attemptHead * 2 > q.length) {
+      q.splice(0, this.attemptHead);
+      this.attemptBase += this.attemptHead;
+      this.attemptHead = 0;
     }
   }
 
@@ -308,6 +374,11 @@ export class ConnectionTable {
     }
     e.next = null;
     this.live--;
+    if (e.attemptSlot >= 0) {
+      // Let go of it now: a queue slot must not keep an evicted connection alive until the timeout.
+      this.attemptQueue[e.attemptSlot - this.attemptBase] = undefined;
+      e.attemptSlot = -1;
+    }
     return true;
   }
 
@@ -322,6 +393,11 @@ export class ConnectionTable {
     this.buffers.give(heldBytes(e.clientAddr) + heldBytes(e.serverAddr));
     this.onFinished(e.conn.finish(reason));
   }
+}
+
+/** A connection attempt: the client's SYN sent, nothing at all from the server, not closed (Zeek's AttemptTimer test). */
+function isAttempt(c: LiveConnection): boolean {
+  return c.closedAtMicros < 0 && c.server.packets === 0 && (c.client.state === EndpointState.SYN_SENT);
 }
 
 /** The `vlan` of every untagged connection: one shared, frozen empty list instead of one each. */

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { analyzeCaptures, type NamedCapture } from '../../analysis/analyze-many.js';
-import { analyzeCapture, DEFAULT_IDLE_THRESHOLD_SECONDS, type AnalysisResult } from '../../analysis/analyze.js';
+import { analyzeCapture, DEFAULT_ATTEMPT_TIMEOUT_SECONDS, DEFAULT_IDLE_THRESHOLD_SECONDS, type AnalysisResult } from '../../analysis/analyze.js';
 import { REPORT_FORMATS, renderAnalysis } from '../../report/index.js';
 import { type Io, UsageError, useColour, writeResult } from '../io.js';
 import { Progress } from '../progress.js';
@@ -13,6 +13,7 @@ interface AnalyzeCliOptions {
   skew: string;
   idleThreshold: string;
   maxConnections: string;
+  attemptTimeout: string;
   out?: string;
   force?: boolean;
   failOn: string;
@@ -30,6 +31,7 @@ export function registerAnalyze(program: Command, io: Io, setExit: (code: number
     .option('--skew <seconds>', 'clock-skew allowance between capture and logs', '1')
     .option('--idle-threshold <seconds>', 'silence before a request that makes a stale-reuse incident possible', String(DEFAULT_IDLE_THRESHOLD_SECONDS))
     .option('--max-connections <n>', 'live connections kept at most (the longest-idle are evicted past it)', '1000000')
+    .option('--attempt-timeout <seconds>', 'let a connection attempt (SYN never answered) go after this much capture time without a packet, as Zeek does (0: never)', String(DEFAULT_ATTEMPT_TIMEOUT_SECONDS))
     .option('--lb-timeout <[ip:port=]seconds>', 'a middlebox idle timeout you know (repeat per destination): checked against the capture, used for verdicts, at-risk connections and remedies', collect, [])
     .option('--fail-on <what>', 'exit 1 on incidents or connections that will fail on next use (findings), on incidents only (incidents), or never (none)', 'findings')
     .option('-o, --out <file>', 'write the report to FILE instead of standard output')
@@ -41,11 +43,12 @@ export function registerAnalyze(program: Command, io: Io, setExit: (code: number
       const idleThresholdSeconds = parseIdleThreshold(opts.idleThreshold);
       const maxConnections = parseNumber(opts.maxConnections, '--max-connections', { min: 1, integer: true });
       const skewSeconds = parseNumber(opts.skew, '--skew', { min: 0 });
+      const attemptTimeoutSeconds = parseNumber(opts.attemptTimeout, '--attempt-timeout', { min: 0 });
       const logs = opts.logs.map(parseHopFile);
       checkLogFiles(logs);
       const captures = parseCaptureArgs(args);
       for (const c of captures) readStdinGuard(c.file, io);
-      const common = { stdin: io.stdin, idleThresholdSeconds, maxConnections, logs, skewSeconds, lbTimeouts, ...(opts.logFormat ? { logFormat: opts.logFormat } : {}) };
+      const common = { stdin: io.stdin, idleThresholdSeconds, maxConnections, attemptTimeoutSeconds, logs, skewSeconds, lbTimeouts, ...(opts.logFormat ? { logFormat: opts.logFormat } : {}) };
       let result: AnalysisResult;
       if (captures.length === 1) {
         const file = captures[0]!.file;

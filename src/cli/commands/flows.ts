@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { analyzeCapture } from '../../analysis/analyze.js';
+import { analyzeCapture, DEFAULT_ATTEMPT_TIMEOUT_SECONDS } from '../../analysis/analyze.js';
 import type { Connection, ConnState } from '../../flows/index.js';
 import { renderFlowsTable } from '../../report/index.js';
 import { isoWithPrecision } from '../../shared/time.js';
@@ -16,6 +16,7 @@ interface FlowsOptions {
   state?: string;
   minIdle?: string;
   idleThreshold: string;
+  attemptTimeout: string;
   out?: string;
   force?: boolean;
 }
@@ -31,6 +32,7 @@ export function registerFlows(program: Command, io: Io, setExit: (code: number) 
     .option('--state <states>', `only these states, comma-separated (${STATES.join(' ')})`)
     .option('--min-idle <seconds>', 'only connections whose longest idle gap is at least this long')
     .option('--idle-threshold <seconds>', 'record idle gaps at least this long', '10')
+    .option('--attempt-timeout <seconds>', 'let a connection attempt (SYN never answered) go after this much capture time without a packet (0: never)', String(DEFAULT_ATTEMPT_TIMEOUT_SECONDS))
     .option('-o, --out <file>', 'write the result to FILE instead of standard output')
     .option('--force', 'overwrite --out FILE if it exists')
     .action(async (file: string, opts: FlowsOptions) => {
@@ -38,6 +40,7 @@ export function registerFlows(program: Command, io: Io, setExit: (code: number) 
       const keep = connectionFilter(opts);
       readStdinGuard(file, io);
       const idleThresholdSeconds = parseNumber(opts.idleThreshold, '--idle-threshold', { min: 0 });
+      const attemptTimeoutSeconds = parseNumber(opts.attemptTimeout, '--attempt-timeout', { min: 0 });
       const progress = new Progress(io, file, await fileSize(file));
       const kept: Connection[] = [];
       const streaming = format === 'ndjson' && !opts.out;
@@ -45,6 +48,7 @@ export function registerFlows(program: Command, io: Io, setExit: (code: number) 
       const result = await analyzeCapture(file, {
         stdin: io.stdin,
         idleThresholdSeconds,
+        attemptTimeoutSeconds,
         onProgress: (n) => progress.update(n),
         onConnection: (c) => {
           if (!keep(c)) return;
