@@ -1,5 +1,6 @@
-import { TcpFlag, formatEndpoint, type DecodedPacket } from '../decode/index.js';
+import { DecodedPacket, TcpFlag, formatEndpoint } from '../decode/index.js';
 import { u32 } from '../decode/bytes.js';
+import { AttemptStore, isBareSyn } from './attempts.js';
 import { BufferAccount } from './buffered.js';
 import type { Connection, RoleSource } from './connection.js';
 import { EndpointState } from './endpoint.js';
@@ -25,6 +26,12 @@ export interface TableOptions extends FlowOptions {
    * attempt. 0 or absent: never.
    */
   attemptTimeoutMicros?: number;
+  /**
+   * Keep a connection whose only packet is a bare IPv4 SYN as data, not objects (attempts.ts;
+   * default true). False makes every connection an object from its first packet: the same
+   * records, which is what the equivalence test checks.
+   */
+  attemptsAsData?: boolean;
 }
 
 export const DEFAULT_TABLE_OPTIONS: TableOptions = {
@@ -42,6 +49,11 @@ export interface TableStats {
   expired: number;
   /** Connection attempts (unanswered SYNs) handed on past `attemptTimeoutMicros` (0 unless set). */
   attemptsExpired: number;
+  /**
+   * Most bytes the table's store of attempts held as data took at once (its typed arrays at
+   * their capacity; BYTES_PER_ATTEMPT a slot): the table's own count, the same on every run.
+   */
+  peakAttemptBytes: number;
   /** Most connections live at once. */
   peakLive: number;
   /** Copies of the same packet on another interface (`-i any`) skipped. */
@@ -94,16 +106,24 @@ export class ConnectionTable {
   /** Entries closed, in close order; slots before closedHead are cleared (undefined) as they are passed. */
   private readonly closedQueue: (Entry | undefined)[] = [];
   private closedHead = 0;
-  /** Entries created by a SYN and not answered yet, in creation order (see expireAttempts); passed slots are cleared. */
-  private readonly attemptQueue: (Entry | undefined)[] = [];
+  /**
+   * Connections created by a SYN and not answered yet, in creation order (see expireAttempts):
+   * an Entry, or a number — the slot of an attempt still held as data in `attempts`, replaced by
+   * its Entry when it becomes one. Passed slots are cleared.
+   */
+  private readonly attemptQueue: (Entry | number | undefined)[] = [];
   private attemptHead = 0;
   /** Slots dropped from the front of attemptQueue so far (an entry's attemptSlot minus this is its index). */
   private attemptBase = 0;
-  readonly stats: TableStats = { connections: 0, evicted: 0, expired: 0, attemptsExpired: 0, peakLive: 0, duplicatesSkipped: 0, peakBufferedBytes: 0 };
+  readonly stats: TableStats = { connections: 0, evicted: 0, expired: 0, attemptsExpired: 0, peakAttemptBytes: 0, peakLive: 0, duplicatesSkipped: 0, peakBufferedBytes: 0 };
   /** Capture time of the next sweep for idle connections (idleExpiryMicros only). */
   private nextSweepMicros = -Infinity;
   /** The buffers of every live connection (sniffers, IPv6 addresses), counted: the table's own account of what it holds. */
   readonly buffers = new BufferAccount();
+  /** Connections whose only packet is one bare IPv4 SYN, kept as data (see attempts.ts). */
+  private readonly attempts = new AttemptStore();
+  /** The packet a stored SYN is replayed from (its `data` holds the two addresses). */
+  private readonly replayPacket = Object.assign(new DecodedPacket(), { data: new Uint8Array(8) });
 
   /**
    * `onClosed` (optional): told the moment a connection closes (RST, or FIN from both sides), while
@@ -145,6 +165,14 @@ export class ConnectionTable {
         }
       }
     }
+    if (!entry && v4 && this.attempts.count > 0) {
+      // A second packet on an attempt held as data: from here on it is a connection object.
+      const slot = this.attempts.find(hash, srcV4, dstV4, p.srcPort, p.dstPort);
+      if (slot >= 0) {
+        fromClient = this.attempts.clientPort[slot] === p.srcPort && this.attempts.clientV4[slot] === srcV4;
+        entry = this.promote(slot);
+      }
+    }
     const syn = (p.flags & TcpFlag.SYN) !== 0 && (p.flags & TcpFlag.ACK) === 0 && (p.flags & TcpFlag.RST) === 0;
     if (entry && syn && !isSameSyn(entry.conn, fromClient, p.seq)) {
       // Port reuse: a new SYN (new ISN) on this tuple is a new connection.
@@ -156,7 +184,21 @@ export class ConnectionTable {
     if (!entry) {
       // Make room first, so the newcomer (which has no packet yet) is never the one evicted.
       if (this.live >= this.options.maxConnections) this.evictIdle();
-      entry = this.create(p, hash);
+      const id = this.nextId++;
+      this.stats.connections = id;
+      if (this.options.attemptsAsData !== false && isBareSyn(p) && !this.options.traceSegments) {
+        // Held as data until a second packet (see attempts.ts): no objects for a SYN flood.
+        const slot = this.attempts.add(p, hash, id, frame, micros);
+        this.live++;
+        if (this.live > this.stats.peakLive) this.stats.peakLive = this.live;
+        if ((this.options.attemptTimeoutMicros ?? 0) > 0) {
+          this.attempts.queuePos[slot] = this.attemptBase + this.attemptQueue.length;
+          this.attemptQueue.push(slot);
+        }
+        if (this.attempts.bytes > this.stats.peakAttemptBytes) this.stats.peakAttemptBytes = this.attempts.bytes;
+        return;
+      }
+      entry = this.create(p, hash, id);
       fromClient = entry.clientPort === p.srcPort && entry.serverPort === p.dstPort &&
         (entry.clientAddr === null ? entry.clientV4 === srcV4 : same(entry.clientAddr, p.data, p.srcAddrOff));
       this.insert(entry);
@@ -180,9 +222,22 @@ export class ConnectionTable {
   flush(): void {
     const all = this.entries();
     all.sort((a, b) => a.conn.id - b.conn.id);
+    const slots = this.attempts.slotsById();
     this.buckets.clear();
     this.live = 0;
-    for (const e of all) this.finish(e, e.conn.closedAtMicros >= 0 ? (e.conn.client.firstRst || e.conn.server.firstRst ? 'reset' : 'closed') : 'capture-end');
+    // Objects and stored attempts merged in id order; an attempt becomes an object only as it is handed on.
+    let i = 0, j = 0;
+    while (i < all.length || j < slots.length) {
+      if (j >= slots.length || (i < all.length && all[i]!.conn.id < this.attempts.id[slots[j]!]!)) {
+        const e = all[i++]!;
+        this.finish(e, e.conn.closedAtMicros >= 0 ? (e.conn.client.firstRst || e.conn.server.firstRst ? 'reset' : 'closed') : 'capture-end');
+      } else {
+        const slot = slots[j++]!;
+        const e = this.materialize(slot);
+        this.attempts.remove(slot);
+        this.finish(e, 'capture-end');
+      }
+    }
     this.closedQueue.length = 0;
     this.closedHead = 0;
     this.attemptQueue.length = 0;
@@ -197,10 +252,33 @@ export class ConnectionTable {
 
   /** Calls `fn` for every live connection (`flowdoc watch` looks for idle ones at risk). */
   forEachLive(fn: (c: LiveConnection) => void): void {
+    if (this.attempts.count > 0) for (const slot of this.attempts.slotsById()) this.promote(slot);
     for (const head of this.buckets.values()) for (let e: Entry | null = head; e !== null; e = e.next) fn(e.conn);
   }
 
-  private create(p: DecodedPacket, hash: number): Entry {
+  /** The connection object of a stored attempt: a new entry, its SYN replayed into it (the slot stays; the caller frees it). */
+  private materialize(slot: number): Entry {
+    const p = this.replayPacket;
+    this.attempts.replay(slot, p);
+    const e = this.create(p, this.attempts.hash[slot]!, this.attempts.id[slot]!);
+    e.conn.onPacket(p, this.attempts.frame[slot]!, this.attempts.micros[slot]!, true);
+    return e;
+  }
+
+  /** A stored attempt becomes a connection object in the table, in its place in the attempt queue. */
+  private promote(slot: number): Entry {
+    const e = this.materialize(slot);
+    const pos = this.attempts.queuePos[slot]!;
+    if (pos >= 0) {
+      e.attemptSlot = pos;
+      this.attemptQueue[pos - this.attemptBase] = e;
+    }
+    this.attempts.remove(slot);
+    this.insert(e);
+    return e;
+  }
+
+  private create(p: DecodedPacket, hash: number, id: number): Entry {
     const synOnly = (p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
     const synAck = (p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
     let srcIsClient: boolean;
@@ -213,8 +291,6 @@ export class ConnectionTable {
     const cPort = srcIsClient ? p.srcPort : p.dstPort;
     const sPort = srcIsClient ? p.dstPort : p.srcPort;
     const vlan = p.vlanCount === 0 ? NO_VLAN : p.vlanCount === 1 ? [p.vlanOuter] : [p.vlanOuter, p.vlanInner];
-    const id = this.nextId++;
-    this.stats.connections = id;
     const conn = new LiveConnection(
       id,
       formatEndpoint(p.data, cOff, p.addrLen, cPort),
@@ -287,6 +363,16 @@ export class ConnectionTable {
         this.attemptHead++;
         continue;
       }
+      if (typeof e === 'number') { // still held as data: its one packet is its first and last
+        if (this.attempts.micros[e]! + timeout > now) break;
+        q[this.attemptHead++] = undefined;
+        const entry = this.materialize(e);
+        this.attempts.queuePos[e] = -1;
+        this.dropAttempt(e);
+        this.stats.attemptsExpired++;
+        this.finish(entry, 'attempt-expired');
+        continue;
+      }
       if (!isAttempt(e.conn)) {
         q[this.attemptHead++] = undefined;
         e.attemptSlot = -1;
@@ -326,6 +412,9 @@ export class ConnectionTable {
     const first = this.nextSweepMicros === -Infinity;
     this.nextSweepMicros = now + Math.max(1_000_000, Math.floor(expiry / 16));
     if (first) return;
+    if (this.attempts.count > 0) {
+      for (const slot of this.attempts.slotsById()) if (this.attempts.micros[slot]! + expiry <= now) this.promote(slot);
+    }
     const idle = this.entries().filter((e) => e.conn.closedAtMicros < 0 && e.conn.lastMicros + expiry <= now);
     idle.sort((a, b) => a.conn.id - b.conn.id);
     for (const e of idle) {
@@ -337,15 +426,37 @@ export class ConnectionTable {
 
   /** Evicts the longest-idle tenth of the table (amortised: runs once per maxConnections/10 new connections). */
   private evictIdle(): void {
+    // Longest idle first; equally idle: the older connection (lower id) first.
     const all = this.entries();
-    all.sort((a, b) => a.conn.lastMicros - b.conn.lastMicros);
-    const n = Math.max(1, Math.floor(all.length / 10));
-    for (let i = 0; i < n; i++) {
-      const e = all[i]!;
-      this.remove(e);
-      this.stats.evicted++;
-      this.finish(e, 'evicted');
+    all.sort((a, b) => a.conn.lastMicros - b.conn.lastMicros || a.conn.id - b.conn.id);
+    const slots = this.attempts.slotsByTime();
+    const micros = this.attempts.micros, ids = this.attempts.id;
+    const n = Math.max(1, Math.floor((all.length + slots.length) / 10));
+    let i = 0, j = 0;
+    for (let k = 0; k < n; k++) {
+      const a = all[i];
+      const s = slots[j];
+      if (s === undefined || (a !== undefined && (a.conn.lastMicros < micros[s]! || (a.conn.lastMicros === micros[s]! && a.conn.id < ids[s]!)))) {
+        i++;
+        this.remove(a!);
+        this.stats.evicted++;
+        this.finish(a!, 'evicted');
+      } else {
+        j++;
+        const e = this.materialize(s);
+        this.dropAttempt(s);
+        this.stats.evicted++;
+        this.finish(e, 'evicted');
+      }
     }
+  }
+
+  /** A stored attempt leaves the table (its connection object was made to hand it on). */
+  private dropAttempt(slot: number): void {
+    const pos = this.attempts.queuePos[slot]!;
+    if (pos >= 0) this.attemptQueue[pos - this.attemptBase] = undefined;
+    this.attempts.remove(slot);
+    this.live--;
   }
 
   /** Appends to its bucket (a new bucket goes last in the map's order, as a new key does). */
