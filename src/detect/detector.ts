@@ -1,6 +1,7 @@
 import { isoWithPrecision } from '../shared/time.js';
 import type { AppMessage, Connection, IdleGap } from '../flows/index.js';
 import { fmtSeconds, makeBracket } from './bracket.js';
+import { httpRequestText } from './request-text.js';
 import type {
   AtRiskConnection, Destination, GoawayEvidence, Incident, IncidentKind, KeepaliveVerdict, ProbeEvidence, RequestEvidence, RetrySafety, RstEvidence, StreamEvidence, TimeoutBracket,
 } from './incident.js';
@@ -644,6 +645,7 @@ function killedStreams(c: Connection, p: PendingIncident, t: (m: number | null) 
     listed.push({
       streamId: m.streamId, frame: m.frame, time: t(m.micros)!, method: m.method ?? '?', path: m.path ?? '?',
       ...(m.host !== undefined && { authority: m.host }), ...(m.requestId !== undefined && { requestId: m.requestId }), ...(m.grpc !== undefined && { grpc: m.grpc }),
+      ...(m.truncated !== undefined && { truncated: m.truncated }),
     });
   }
   return { listed, notListed };
@@ -658,9 +660,10 @@ function requestEvidence(c: Connection, frame: number | null, t: (m: number | nu
       ...(m.host !== undefined && { host: m.host }), ...(m.requestId !== undefined && { requestId: m.requestId }),
       ...(m.userAgent !== undefined && { userAgent: m.userAgent }),
       ...(m.streamId !== undefined && { streamId: m.streamId }), ...(m.grpc !== undefined && { grpc: m.grpc }),
+      ...(m.truncated !== undefined && { truncated: m.truncated }),
     };
   }
-  if (m) return { frame, time: t(m.micros)!, protocol: 'tls', ...(c.sni ? { sni: c.sni } : {}) };
+  if (m) return { frame, time: t(m.micros)!, protocol: 'tls', ...(c.sni ? { sni: c.sni } : {}), ...(m.truncated !== undefined && { truncated: m.truncated }) };
   return { frame, time: '', protocol: c.sni ? 'tls' : 'data', ...(c.sni ? { sni: c.sni } : {}) };
 }
 
@@ -676,7 +679,7 @@ export function displayFilter(c: Connection, frames: (number | null)[]): string 
 }
 
 function summarise(i: Incident): string {
-  const req = i.request?.protocol === 'http' ? `${i.request.method} ${i.request.path}` : i.request?.protocol === 'tls' ? `a TLS request${i.request.sni ? ` to ${i.request.sni}` : ''}` : 'a request';
+  const req = i.request?.protocol === 'http' ? httpRequestText(i.request.method, i.request.path, i.request.truncated) : i.request?.protocol === 'tls' ? `a TLS request${i.request.sni ? ` to ${i.request.sni}` : ''}` : 'a request';
   const idle = i.idleSeconds !== null ? fmtSeconds(i.idleSeconds) : '';
   const ka = i.keepaliveProbes.client + i.keepaliveProbes.server === 0 ? 'no keepalive probes' : `${i.keepaliveProbes.client + i.keepaliveProbes.server} keepalive probes`;
   const closer = i.rst ? hopsCloser(i.rst) : null;
@@ -706,8 +709,8 @@ function summarise(i: Incident): string {
 /** "HTTP/2 streams 7 (GET /a) and 9 (GET /b)", or the request when there are no streams. */
 function streamsText(i: Incident): string {
   const st = i.streams ?? [];
-  if (st.length === 0) return i.request?.protocol === 'http' ? `${i.request.method} ${i.request.path}` : 'a stream';
-  const one = (s: StreamEvidence) => `${s.streamId} (${s.method} ${s.path})`;
+  if (st.length === 0) return i.request?.protocol === 'http' ? httpRequestText(i.request.method, i.request.path, i.request.truncated) : 'a stream';
+  const one = (s: StreamEvidence) => `${s.streamId} (${httpRequestText(s.method, s.path, s.truncated)})`;
   const more = i.streamsNotListed ? ` and ${i.streamsNotListed} more` : '';
   const list = st.length === 1 ? one(st[0]!) : `${st.slice(0, -1).map(one).join(', ')} and ${one(st[st.length - 1]!)}`;
   return `HTTP/2 stream${st.length === 1 && !more ? '' : 's'} ${list}${more}`;

@@ -1,4 +1,5 @@
 /** What flowdoc found: incidents (failed requests with their cause) and per-destination verdicts. */
+import type { Truncation } from '../flows/index.js';
 
 export type IncidentKind = 'stale-reuse-rst' | 'stale-reuse-timeout' | 'keepalive-too-slow' | 'reuse-after-fin' | 'reuse-after-goaway' | 'reset-in-flight';
 
@@ -45,6 +46,12 @@ export interface RequestEvidence {
   readonly streamId?: number;
   /** gRPC `service/method`. */
   readonly grpc?: string;
+  /**
+   * The capture's snap length cut the request (`tcpdump -s 96`): the fields above are what the
+   * captured prefix held (HTTP/1 method and path prefix, HTTP/2 stream and what HPACK gave, the
+   * TLS record type), with the captured and wire lengths of the segment.
+   */
+  readonly truncated?: Truncation;
 }
 
 /**
@@ -63,6 +70,8 @@ export interface StreamEvidence {
   readonly authority?: string;
   readonly requestId?: string;
   readonly grpc?: string;
+  /** The snap length cut the stream's HEADERS: method and path are what its captured prefix held ('?' when not captured). */
+  readonly truncated?: Truncation;
 }
 
 /** reuse-after-goaway: the server's GOAWAY that came before the new stream. */

@@ -226,6 +226,21 @@ export interface AppMessage {
   readonly from?: 'client' | 'server';
   /** Header fields of this block that referenced HPACK entries from before the capture (unknown). */
   readonly unknownHeaderFields?: number;
+  /** The snap length cut the message: what is here is only what its captured prefix held. */
+  readonly truncated?: Truncation;
+}
+
+/**
+ * A message cut by the capture's snap length (`tcpdump -s 96`): the segment it was read from had
+ * `wireBytes` of payload on the wire (from the IP length) of which `capturedBytes` were captured.
+ * `cutIn` names the field whose value is only a prefix (HTTP/1: `path` when the request line was
+ * cut inside it, else the header the cut fell in; HTTP/2: the HPACK field name, e.g. `:path`;
+ * absent when the cut fell between fields or in a TLS record).
+ */
+export interface Truncation {
+  readonly capturedBytes: number;
+  readonly wireBytes: number;
+  readonly cutIn?: string;
 }
 
 /** The application protocol of a connection, as its bytes showed it. */

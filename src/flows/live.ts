@@ -341,13 +341,19 @@ export class LiveConnection {
     this.lastWasProbeFrom = probe ? side : null;
 
     // 7. application payload: only new, in-order data
+    if (dataLen > 0 && !retransmission && !probe && p.payloadLen === 0) {
+      // Headers only (the snap length left none of the payload): nothing to read, but the sniffer
+      // must still skip these bytes, or the next message would be looked for inside them.
+      this.sniffer?.onPayload(fromClient, p.data, p.payloadStart, 0, frame, micros, this.appSink!, dataLen);
+    }
     if (dataLen > 0 && !retransmission && !probe && p.payloadLen > 0) {
       const len = Math.min(p.payloadLen, dataLen);
       if (this.sniffer === null) {
         this.sniffer = new AppSniffer((code, f) => this.addAnomaly(code, f), this.buffers);
         this.appSink = (m) => this.addApp(m);
       }
-      this.sniffer.onPayload(fromClient, p.data, p.payloadStart, len, frame, micros, this.appSink!);
+      // The sniffer is told the length on the wire too: a snap length that cut the segment must not shift what follows.
+      this.sniffer.onPayload(fromClient, p.data, p.payloadStart, len, frame, micros, this.appSink!, dataLen);
       // App-level keepalive (pings): the tracker exists from a connection's first small request after quiet.
       if (fromClient) {
         if (this.pings === null && dataLen <= PING_MAX_BYTES && quietBefore >= PING_MIN_QUIET_MICROS) this.pings = new PingTracker();

@@ -1,5 +1,5 @@
 import Table from 'cli-table3';
-import type { Destination } from '../detect/index.js';
+import { httpRequestText, truncationText, type Destination } from '../detect/index.js';
 import { checkCommands, packetCulprit, requestLabel, rstShort } from './facts.js';
 import { incidentFile, type ReportIncident, type ReportInput } from './input.js';
 import { capturesTable, vantageTable } from './vantage-table.js';
@@ -141,12 +141,14 @@ function incidentNarrative(i: ReportIncident, n: number, file: string, st: Style
   }
   const req = i.request;
   if (req?.protocol === 'http') {
-    say(`${safe(requestLabel(i))}${req.host ? `  Host ${safe(req.host)}` : ''}${req.requestId ? `  x-request-id ${safe(req.requestId)}` : ''}`, '   request: ');
+    say(`${safe(requestLabel(i))}${req.host ? `  Host ${safe(req.host)}` : ''}${req.requestId ? `  x-request-id ${safe(req.requestId)}` : ''}${req.truncated ? `  (${truncationText(req.truncated)})` : ''}`, '   request: ');
+  } else if (req?.protocol === 'tls' && req.truncated) {
+    say(`TLS application data${req.sni ? ` to ${safe(req.sni)}` : ''}  (${truncationText(req.truncated)})`, '   request: ');
   }
   if (i.goaway) say(`frame ${i.goaway.frame}: the server will process no stream above ${i.goaway.lastStreamId} (${safe(i.goaway.errorCode)})`, '   GOAWAY: ');
   for (const s of i.streams ?? []) {
     const logs = (s.logs ?? []).map((l) => `${safe(l.hop)}:${l.line}`).join(', ');
-    say(`${safe(`${s.method} ${s.path}`)}${s.requestId ? `  x-request-id ${safe(s.requestId)}` : ''}${s.grpc ? `  gRPC ${safe(s.grpc)}` : ''}${logs ? `  log ${logs}` : ''}`, `   stream ${s.streamId}: `);
+    say(`${safe(httpRequestText(s.method, s.path, s.truncated))}${s.truncated ? ` (${truncationText(s.truncated)})` : ''}${s.requestId ? `  x-request-id ${safe(s.requestId)}` : ''}${s.grpc ? `  gRPC ${safe(s.grpc)}` : ''}${logs ? `  log ${logs}` : ''}`, `   stream ${s.streamId}: `);
   }
   if (i.streamsNotListed) say(`${i.streamsNotListed} more not listed`, '   streams: ', st.dim);
   if (i.probe) say(`${safe(i.probe.implies)}; with only SO_KEEPALIVE set, Linux waits 7200 s before the first probe`, '   keepalive: ');

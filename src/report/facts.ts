@@ -3,7 +3,7 @@
  * at fault, the overview, the commands that let a reader check an incident. Plain text; the
  * renderers escape it.
  */
-import { INCIDENT_KIND_MEANINGS, type IncidentKind } from '../detect/index.js';
+import { INCIDENT_KIND_MEANINGS, httpRequestText, type IncidentKind } from '../detect/index.js';
 import type { LogMatch } from '../correlate/index.js';
 import { isStale, lastRetransmissionTime, maxOf, minOf, serverFinTime, type ReportIncident, type ReportInput } from './input.js';
 import type { Remedy } from './remedies/index.js';
@@ -24,7 +24,7 @@ export { INCIDENT_KIND_MEANINGS };
 export function requestLabel(i: ReportIncident): string {
   const r = i.request;
   if (!r) return '-';
-  if (r.protocol === 'http') return `${r.method ?? '?'} ${r.path ?? ''}`.trim();
+  if (r.protocol === 'http') return httpRequestText(r.method, r.path, r.truncated);
   if (r.protocol === 'tls') return r.sni ? `TLS to ${r.sni}` : 'TLS';
   return 'unrecognised payload';
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -104,6 +104,17 @@ describe('JSON output validates against the schema', () => {
       const r = await analyzeCapture(s.pcap, { logs: s.logs });
       expect.soft(validate(JSON.parse(renderJson(r))), `${s.name}: ${JSON.stringify(validate.errors?.slice(0, 3))}`).toBe(true);
     }
+  });
+
+  it('validates the analyses of the headers-only (snap length) captures in captures/snaplen, truncated requests and streams included', async () => {
+    const dir = resolve(REPO_ROOT, 'captures/snaplen');
+    let truncated = 0;
+    for (const f of readdirSync(dir).filter((x) => x.endsWith('.pcap'))) {
+      const text = renderJson(await analyzeCapture(join(dir, f)));
+      truncated += (text.match(/"truncated":/g) ?? []).length;
+      expect.soft(validate(JSON.parse(text)), `${f}: ${JSON.stringify(validate.errors?.slice(0, 3))}`).toBe(true);
+    }
+    expect(truncated).toBeGreaterThan(0);
   });
 
   it.skipIf(!lab.length)('validates every lab scenario analysed from three vantage points (client, LB, server) with the logs', async () => {

@@ -4,6 +4,7 @@
  * verdict and the commands to check it, then destinations, logs and the remedies.
  */
 import type { HopEvidence, VantageEvidence, VantageVerdict } from '../correlate/index.js';
+import { httpRequestText, truncationText } from '../detect/index.js';
 import { code, link, rich, strong, type Block, type IncidentTimeline, type Rich, type TimelinePoint, type TimelineVantage } from './document.js';
 import {
   cap, checkCommands, incidentEvents, INCIDENT_KIND_MEANINGS, KIND_TITLES, lastBeforeMicros, logFailed, logResponse, overview, packetCulprit,
@@ -175,11 +176,12 @@ function incidentSection(i: ReportIncident, n: number, file: string): Block[] {
   if (req) {
     const parts: (string | ReturnType<typeof code>)[] = [`frame ${req.frame}${req.time ? ` at ${req.time}` : ''}: `];
     if (req.protocol === 'http') {
-      parts.push(code(`${req.method ?? ''} ${req.path ?? ''}`.trim()));
+      parts.push(code(httpRequestText(req.method, req.path, req.truncated)));
       if (req.host) parts.push(', Host ', code(req.host));
       if (req.requestId) parts.push(', x-request-id ', code(req.requestId));
       if (req.userAgent) parts.push(', User-Agent ', code(req.userAgent));
-    } else parts.push(requestLabel(i));
+    } else parts.push(req.protocol === 'tls' && req.truncated ? `TLS application data${req.sni ? ` to ${req.sni}` : ''}` : requestLabel(i));
+    if (req.truncated) parts.push(` (${truncationText(req.truncated)})`);
     ev('request', ...parts);
   }
   if (i.goaway) ev('GOAWAY', `frame ${i.goaway.frame} at ${i.goaway.time}: the server will process no stream above `, code(String(i.goaway.lastStreamId)), ` (${i.goaway.errorCode}), then closes the connection`);
@@ -187,8 +189,9 @@ function incidentSection(i: ReportIncident, n: number, file: string): Block[] {
     const parts: (string | ReturnType<typeof code>)[] = [];
     i.streams.forEach((s, n) => {
       if (n > 0) parts.push('; ');
-      parts.push(`${s.streamId} `, code(`${s.method} ${s.path}`));
+      parts.push(`${s.streamId} `, code(httpRequestText(s.method, s.path, s.truncated)));
       const extra: (string | ReturnType<typeof code>)[] = [];
+      if (s.truncated) extra.push(truncationText(s.truncated));
       if (s.requestId) extra.push('x-request-id ', code(s.requestId));
       if (s.grpc) extra.push(extra.length ? ', gRPC ' : 'gRPC ', code(s.grpc));
       const logs = (s.logs ?? []).map((l) => `${l.hop} line ${l.line}`).join(', ');

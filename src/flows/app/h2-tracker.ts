@@ -3,7 +3,7 @@
  * events into AppMessages (requests and responses per stream, GOAWAY, RST_STREAM) and keeps the
  * connection's H2Summary (PING counts and intervals, the first GOAWAY, streams opened after it).
  */
-import type { AppMessage, H2Summary } from '../connection.js';
+import type { AppMessage, H2Summary, Truncation } from '../connection.js';
 import { H2Session, grpcMethodOf, h2ErrorName, isGrpc, type H2Event } from './h2/session.js';
 
 type Emit = (m: AppMessage) => void;
@@ -32,15 +32,32 @@ export class H2Tracker {
   private readonly afterGoaway: { frame: number; streamId: number }[] = [];
   /** Whether any request was gRPC (application/grpc). */
   grpc = false;
+  /** The highest stream a request HEADERS was reported on (a cut block above it opens a stream). */
+  private lastRequestStream = 0;
+  /** The segment being accounted for in uncaptured(): its captured and wire payload lengths. */
+  private cutCaptured = 0;
+  private cutWire = 0;
 
   constructor(readonly via: H2Summary['via'], onAnomaly: (code: string, frame: number) => void) {
     const fromStart = via !== 'midstream';
     this.session = new H2Session(fromStart, via !== 'midstream', (e) => this.onEvent(e), onAnomaly);
   }
 
-  push(fromClient: boolean, b: Uint8Array, start: number, end: number, frame: number, micros: number, emit: Emit): void {
+  push(fromClient: boolean, b: Uint8Array, start: number, end: number, frame: number, micros: number, emit: Emit, cut = false): void {
     this.emit = emit;
-    this.session.push(fromClient, b, start, end, frame, micros);
+    this.session.push(fromClient, b, start, end, frame, micros, cut);
+  }
+
+  /**
+   * The segment just pushed was cut by the snap length: `capturedBytes` of its `wireBytes` payload
+   * bytes were captured. The frames the missing bytes belonged to are handed on as cut (a request
+   * HEADERS gives what its captured prefix holds, marked truncated).
+   */
+  uncaptured(fromClient: boolean, capturedBytes: number, wireBytes: number, emit: Emit): void {
+    this.emit = emit;
+    this.cutCaptured = capturedBytes;
+    this.cutWire = wireBytes;
+    this.session.uncaptured(fromClient, wireBytes - capturedBytes);
   }
 
   /** A direction lost bytes (content gap): resynchronise it. */
@@ -102,7 +119,9 @@ export class H2Tracker {
     const h = e.headers;
     this.unknownFields += e.unknownFields;
     if (e.fromClient) {
-      if (h.method === undefined && h.path === undefined) return; // request trailers
+      // Request trailers have neither; a cut block on a new stream is that stream's request, whatever the prefix held.
+      if (h.method === undefined && h.path === undefined && !(e.cut && e.streamId > this.lastRequestStream)) return;
+      if (e.streamId > this.lastRequestStream) this.lastRequestStream = e.streamId;
       this.streams++;
       // The server's GOAWAY said it will not process streams above lastStreamId: a stream opened after it is lost.
       if (this.serverGoawayLast >= 0 && e.streamId > this.serverGoawayLast && this.afterGoaway.length < MAX_AFTER_GOAWAY) {
@@ -119,6 +138,7 @@ export class H2Tracker {
         if (g2) m.grpc = `${g2.service}/${g2.method}`;
       }
       if (e.unknownFields > 0) m.unknownHeaderFields = e.unknownFields;
+      if (e.cut) m.truncated = this.truncation(e.cut.field);
       this.emit(m);
       return;
     }
@@ -127,6 +147,11 @@ export class H2Tracker {
     if (h.status === undefined) delete m.status;
     if (h.grpcStatus !== undefined) m.grpcStatus = h.grpcStatus;
     if (e.unknownFields > 0) m.unknownHeaderFields = e.unknownFields;
+    if (e.cut) m.truncated = this.truncation(e.cut.field);
     this.emit(m);
+  }
+
+  private truncation(field: string | null): Truncation {
+    return field === null ? { capturedBytes: this.cutCaptured, wireBytes: this.cutWire } : { capturedBytes: this.cutCaptured, wireBytes: this.cutWire, cutIn: field };
   }
 }

@@ -254,6 +254,52 @@ export function parseHead(b: Uint8Array, o: number, end: number): HttpHead | nul
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
+/**
+ * A head whose bytes b[o, end) are only the captured prefix (the snap length cut the segment):
+ * what the prefix holds, and where the cut fell (`cutIn`: 'path' inside the request path,
+ * 'request-line' after it, a header's lower-case name inside that header line, undefined between
+ * lines). A request line cut inside the path gives that path's prefix (`GET /api/v1/items/w1/4 H`
+ * gives method GET and path /api/v1/items/w1/4, cut in the request line); a header line cut short
+ * is left out, never reported with half its value. The body length is unknown.
+ */
+export function parseCutHead(b: Uint8Array, o: number, end: number): { head: HttpHead; cutIn: string | undefined } | null {
+  let lastLf = -1;
+  for (let i = end - 1; i >= o; i--) if (b[i] === 0x0a) { lastLf = i; break; }
+  if (lastLf >= 0) {
+    const head = parseHead(b, o, lastLf + 1);
+    if (!head) return null;
+    // The cut fell in the line after lastLf: name it when its header name was captured whole.
+    let colon = lastLf + 1;
+    while (colon < end && b[colon] !== 0x3a) colon++;
+    const cutIn = colon < end && colon > lastLf + 1 ? latin1Trimmed(b, lastLf + 1, colon).toLowerCase() : undefined;
+    return { head: { ...head, body: 'unknown' }, cutIn };
+  }
+  // The first line itself was cut.
+  let i = o;
+  while (i < end && i - o < MAX_METHOD && b[i]! >= 0x41 && b[i]! <= 0x5a) i++;
+  const methodAt = i > o && i < end && b[i] === 0x20 ? methodIndex(b, o, i - o) : -1;
+  if (methodAt >= 0) {
+    const pathStart = i + 1;
+    let pathEnd = pathStart;
+    while (pathEnd < end && !isSpace(b[pathEnd]!)) pathEnd++;
+    if (pathEnd < end) {
+      // After the path, what was captured must be the start of " HTTP/1.x".
+      if (b[pathEnd] !== 0x20) return null;
+      const v = pathEnd + 1;
+      for (let k = 0; v + k < end; k++) {
+        const c = b[v + k]!;
+        const ok = k < HTTP_1_DOT.length ? c === HTTP_1_DOT[k] : k === HTTP_1_DOT.length ? c === 0x30 || c === 0x31 : k === HTTP_1_DOT.length + 1 && c === 0x0d;
+        if (!ok) return null;
+      }
+    }
+    const head: HttpHead = { kind: 'request', method: METHOD_NAMES[methodAt]!, path: latin1(b, pathStart, pathEnd), body: 'unknown' };
+    return { head, cutIn: pathEnd === end ? 'path' : 'request-line' };
+  }
+  const code = parseStatusLine(b, o, end);
+  if (code < 0) return null;
+  return { head: { kind: 'response', status: code, body: 'unknown' }, cutIn: undefined };
+}
+
 /** The status of a status line b[o, end) ("HTTP/1.x NNN" then a space or the end), or -1. */
 function parseStatusLine(b: Uint8Array, o: number, end: number): number {
   if (end - o < 12 || !startsWith(b, o, HTTP_1_DOT)) return -1;

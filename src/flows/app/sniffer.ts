@@ -1,6 +1,6 @@
 import type { BufferAccount } from '../buffered.js';
-import type { AppMessage } from '../connection.js';
-import { findHeadEnd, looksLikeRequest, looksLikeResponse, parseHead, type HttpHead } from './http.js';
+import type { AppMessage, Truncation } from '../connection.js';
+import { findHeadEnd, looksLikeRequest, looksLikeResponse, parseCutHead, parseHead, type HttpHead } from './http.js';
 import { looksLikeFrames, startsWithPreface } from './h2/frames.js';
 import { H2Tracker } from './h2-tracker.js';
 import { TlsContentType, clientHelloSni, helloAlpn, tlsRecordLength, tlsRecordType } from './tls.js';
@@ -48,6 +48,9 @@ export class AppSniffer {
   sawTls = false;
   alpnOffered: string[] | null = null;
   alpnSelected: string | null = null;
+  /** The segment being sniffed: its captured and wire payload lengths (for `truncated`). */
+  private cutCaptured = 0;
+  private cutWire = 0;
 
   /**
    * @param onAnomaly told when a head or ClientHello ran past MAX_PENDING_HEAD and was read only
@@ -62,22 +65,37 @@ export class AppSniffer {
     this.drop(this.server);
   }
 
-  onPayload(fromClient: boolean, b: Uint8Array, start: number, len: number, frame: number, micros: number, emit: Emit): void {
+  /**
+   * One segment's in-order payload: b[start, start + len) was captured of `wireLen` bytes on the
+   * wire (the IP length). When the snap length cut the segment (len < wireLen), the message the
+   * captured bytes ran out in is reported with what its prefix holds, marked `truncated`, and the
+   * missing bytes are accounted as skipped — inside a body, a TLS record or an HTTP/2 frame the
+   * next message is still found where it starts.
+   */
+  onPayload(fromClient: boolean, b: Uint8Array, start: number, len: number, frame: number, micros: number, emit: Emit, wireLen = len): void {
+    const cut = wireLen > len;
+    this.cutCaptured = len;
+    this.cutWire = wireLen;
+    this.sniff(fromClient, b, start, len, frame, micros, emit, cut);
+    if (cut) this.uncaptured(fromClient, len, wireLen, emit);
+  }
+
+  private sniff(fromClient: boolean, b: Uint8Array, start: number, len: number, frame: number, micros: number, emit: Emit, cut: boolean): void {
     const d = fromClient ? this.client : this.server;
     let o = start;
     const end = start + len;
     if (this.h2) {
-      this.h2.push(fromClient, b, o, end, frame, micros, emit);
+      this.h2.push(fromClient, b, o, end, frame, micros, emit, cut);
       return;
     }
     const first = !this.seenPayload;
     this.seenPayload = true;
     if (fromClient && !d.pending && startsWithPreface(b, o, end)) {
-      this.startH2('prior-knowledge', fromClient, b, o, end, frame, micros, emit);
+      this.startH2('prior-knowledge', fromClient, b, o, end, frame, micros, emit, cut);
       return;
     }
-    if (first && looksLikeFrames(b, o, end)) {
-      this.startH2('midstream', fromClient, b, o, end, frame, micros, emit);
+    if (first && looksLikeFrames(b, o, end, cut)) {
+      this.startH2('midstream', fromClient, b, o, end, frame, micros, emit, cut);
       return;
     }
     if (d.pending) {
@@ -109,7 +127,7 @@ export class AppSniffer {
         this.emitHttp(d, head, frame, micros, emit);
         o = headEnd;
         if (head && this.switchesToH2(head)) {
-          this.startH2('upgrade', fromClient, b, o, end, frame, micros, emit);
+          this.startH2('upgrade', fromClient, b, o, end, frame, micros, emit, cut);
           return;
         }
         continue;
@@ -132,7 +150,11 @@ export class AppSniffer {
           if (names && names.length > 0) this.alpnSelected = names[0]!;
         } else if (tlsType === TlsContentType.APPLICATION_DATA && this.lastTlsDataFromClient !== fromClient) {
           this.lastTlsDataFromClient = fromClient;
-          if (fromClient) emit({ frame, micros, kind: 'tls-application-data' });
+          if (fromClient) {
+            // The record header says what it is; a record that runs past a cut segment's captured end is marked truncated.
+            if (cut && o + recLen > end) emit({ frame, micros, kind: 'tls-application-data', truncated: this.truncation(undefined) });
+            else emit({ frame, micros, kind: 'tls-application-data' });
+          }
         }
         d.tlsRemaining = recLen;
         continue;
@@ -212,11 +234,61 @@ export class AppSniffer {
     return this.upgradeAsked && head.status === 101;
   }
 
-  private startH2(via: 'prior-knowledge' | 'upgrade' | 'midstream', fromClient: boolean, b: Uint8Array, o: number, end: number, frame: number, micros: number, emit: Emit): void {
+  private startH2(via: 'prior-knowledge' | 'upgrade' | 'midstream', fromClient: boolean, b: Uint8Array, o: number, end: number, frame: number, micros: number, emit: Emit, cut: boolean): void {
     this.drop(this.client);
     this.drop(this.server);
     this.h2 = new H2Tracker(via, (code, f) => this.onAnomaly?.(code, f));
-    if (o < end) this.h2.push(fromClient, b, o, end, frame, micros, emit);
+    if (o < end) this.h2.push(fromClient, b, o, end, frame, micros, emit, cut);
+  }
+
+  /**
+   * The snap length cut the segment just sniffed: `wireBytes - capturedBytes` bytes after its
+   * captured end were never seen. A head or ClientHello still being collected is reported with
+   * what was captured of it (truncated); the lost bytes are taken off the body or TLS record in
+   * progress, and when the next message began among them, parsing resumes at the next segment.
+   */
+  private uncaptured(fromClient: boolean, capturedBytes: number, wireBytes: number, emit: Emit): void {
+    if (this.h2) {
+      this.h2.uncaptured(fromClient, capturedBytes, wireBytes, emit);
+      return;
+    }
+    const d = fromClient ? this.client : this.server;
+    let lost = wireBytes - capturedBytes;
+    if (d.pending) {
+      const buf = d.pending;
+      const n = d.pendingLen;
+      if (d.pendingKind === 'http') {
+        const cutHead = parseCutHead(buf, 0, n);
+        if (cutHead) this.emitHttp(d, cutHead.head, d.pendingFrame, d.pendingMicros, emit, this.truncation(cutHead.cutIn));
+        d.bodyRemaining = 0; // the rest of the head, and so the body's length, was not captured
+        this.drop(d);
+        return;
+      }
+      const recLen = tlsRecordLength(buf, 0, n);
+      this.emitHello(clientHelloSni(buf, 0, n), d.pendingFrame, d.pendingMicros, emit, this.truncation(undefined));
+      this.alpnOffered ??= helloAlpn(buf, 0, n, true);
+      this.drop(d);
+      d.tlsRemaining = Math.max(0, recLen - n);
+    }
+    if (d.bodyRemaining > 0) {
+      const skip = Math.min(d.bodyRemaining, lost);
+      d.bodyRemaining -= skip;
+      lost -= skip;
+    }
+    if (d.tlsRemaining > 0) {
+      const skip = Math.min(d.tlsRemaining, lost);
+      d.tlsRemaining -= skip;
+      lost -= skip;
+    }
+    if (lost > 0) {
+      // The next message started among the lost bytes: look for one at the next segment's start.
+      d.bodyRemaining = 0;
+      d.tlsRemaining = 0;
+    }
+  }
+
+  private truncation(cutIn: string | undefined): Truncation {
+    return cutIn === undefined ? { capturedBytes: this.cutCaptured, wireBytes: this.cutWire } : { capturedBytes: this.cutCaptured, wireBytes: this.cutWire, cutIn };
   }
 
   /** The protocol the bytes showed (see Connection.appProtocol). */
@@ -233,7 +305,7 @@ export class AppSniffer {
     d.pending = null;
   }
 
-  private emitHttp(d: Direction, head: HttpHead | null, frame: number, micros: number, emit: Emit): void {
+  private emitHttp(d: Direction, head: HttpHead | null, frame: number, micros: number, emit: Emit, truncated?: Truncation): void {
     if (!head) return;
     this.sawHttp1 = true;
     d.bodyRemaining = typeof head.body === 'number' ? head.body : 0;
@@ -243,15 +315,18 @@ export class AppSniffer {
       if (head.host !== undefined) m.host = head.host;
       if (head.requestId !== undefined) m.requestId = head.requestId;
       if (head.userAgent !== undefined) m.userAgent = head.userAgent;
+      if (truncated) m.truncated = truncated;
       emit(m);
+    } else if (truncated) {
+      emit({ frame, micros, kind: 'http-response', status: head.status!, truncated });
     } else {
       emit({ frame, micros, kind: 'http-response', status: head.status! });
     }
   }
 
-  private emitHello(sni: string | null, frame: number, micros: number, emit: Emit): void {
+  private emitHello(sni: string | null, frame: number, micros: number, emit: Emit, truncated?: Truncation): void {
     if (sni === null) return;
     this.sawTls = true;
-    emit({ frame, micros, kind: 'tls-client-hello', ...(sni ? { sni } : {}) });
+    emit({ frame, micros, kind: 'tls-client-hello', ...(sni ? { sni } : {}), ...(truncated && { truncated }) });
   }
 }

@@ -42,6 +42,11 @@ export interface RawFrame {
   /** Kept payload: payload[0, kept) (kept < length when the frame is DATA, unknown, or over MAX_FRAME_KEEP). */
   payload: Uint8Array;
   kept: number;
+  /**
+   * Some of the payload was never captured (the snap length cut the segment): the kept bytes are
+   * only the captured prefix of what the frame's meaning needs.
+   */
+  cut: boolean;
   /** Packet frame number and time where the frame header started. */
   frame: number;
   micros: number;
@@ -71,7 +76,13 @@ export class FrameReader {
   /** Payload bytes of the current frame still to come (-1: reading a header). */
   private remaining = -1;
   private keep = 0;
-  private readonly f: RawFrame = { length: 0, type: 0, flags: 0, streamId: 0, payload: new Uint8Array(64), kept: 0, frame: 0, micros: 0 };
+  private readonly f: RawFrame = { length: 0, type: 0, flags: 0, streamId: 0, payload: new Uint8Array(64), kept: 0, cut: false, frame: 0, micros: 0 };
+  /**
+   * The reader lost its place (bytes missing where a frame header was): segments are skipped
+   * until one starts with something that looks like frames, rather than reading frame headers
+   * out of the middle of a payload.
+   */
+  private searching = false;
   /** Bytes of the client preface still to skip before the first frame. */
   private prefaceLeft: number;
   /** Frames read (for the report and tests). */
@@ -84,15 +95,56 @@ export class FrameReader {
   /** True between frames (nothing of a frame buffered). */
   get atBoundary(): boolean { return this.remaining < 0 && this.headerLen === 0 && this.prefaceLeft === 0; }
 
+  /** Whether the reader lost its place and waits for a segment that starts with frames. */
+  get lostPlace(): boolean { return this.searching; }
+
   /** Bytes were lost from this direction: whatever frame was in progress is abandoned. */
   reset(): void {
     this.headerLen = 0;
     this.remaining = -1;
     this.prefaceLeft = 0;
+    this.searching = true;
   }
 
-  push(b: Uint8Array, start: number, end: number, frame: number, micros: number): void {
+  /**
+   * `n` bytes that followed the last push were on the wire but not captured (the snap length cut
+   * the segment). Inside a frame's payload they are accounted exactly — the frame is handed on
+   * with `cut` set, and the next frame is still found where it starts; when a frame header fell
+   * among them the reader lost its place (returns false) and resynchronises at a later segment.
+   */
+  skip(n: number): boolean {
+    if (this.searching) return false;
+    if (this.prefaceLeft > 0) {
+      const s = Math.min(this.prefaceLeft, n);
+      this.prefaceLeft -= s;
+      n -= s;
+    }
+    if (n === 0) return true;
+    if (this.remaining < 0) { // at a frame header (or inside one): it is among the lost bytes
+      this.reset();
+      return false;
+    }
+    const f = this.f;
+    f.cut = true;
+    const inFrame = Math.min(this.remaining, n);
+    this.remaining -= inFrame;
+    n -= inFrame;
+    if (this.remaining > 0) return true;
+    this.remaining = -1;
+    this.frames++;
+    this.onFrame(f);
+    if (n === 0) return true;
+    this.reset();
+    return false;
+  }
+
+  push(b: Uint8Array, start: number, end: number, frame: number, micros: number, cut = false): void {
     let o = start;
+    if (this.searching) {
+      // Resume only at a segment that starts with plausible frames (see looksLikeFrames).
+      if (!looksLikeFrames(b, o, end, cut)) return;
+      this.searching = false;
+    }
     if (this.prefaceLeft > 0) {
       const skip = Math.min(this.prefaceLeft, end - o);
       this.prefaceLeft -= skip;
@@ -113,6 +165,7 @@ export class FrameReader {
         f.flags = h[4]!;
         f.streamId = ((h[5]! & 0x7f) << 24) | (h[6]! << 16) | (h[7]! << 8) | h[8]!;
         f.kept = 0;
+        f.cut = false;
         this.keep = keepBytes(f.type, f.length);
         if (this.keep > f.payload.length) f.payload = new Uint8Array(Math.min(MAX_FRAME_KEEP, Math.max(this.keep, 2 * f.payload.length)));
         this.remaining = f.length;
@@ -140,7 +193,7 @@ export class FrameReader {
  * stream-0 rules of RFC 9113 §6) and the frames must end exactly at the segment's end, or run on
  * past it after at least one whole frame. A plain-text or TLS stream fails this within a frame or two.
  */
-export function looksLikeFrames(b: Uint8Array, o: number, end: number): boolean {
+export function looksLikeFrames(b: Uint8Array, o: number, end: number, cut = false): boolean {
   let whole = 0;
   while (end - o >= FRAME_HEADER) {
     const length = (b[o]! << 16) | (b[o + 1]! << 8) | b[o + 2]!;
@@ -153,8 +206,9 @@ export function looksLikeFrames(b: Uint8Array, o: number, end: number): boolean 
     if ((type === FrameType.RST_STREAM || type === FrameType.WINDOW_UPDATE) && length !== 4) return false;
     if (type === FrameType.SETTINGS && length % 6 !== 0) return false;
     o += FRAME_HEADER + length;
-    if (o > end) return whole > 0;
+    // A segment cut by the snap length ends early: one plausible frame header running past the captured end will do.
+    if (o > end) return whole > 0 || cut;
     whole++;
   }
-  return o === end && whole > 0;
+  return (o === end && whole > 0) || (cut && whole > 0);
 }

@@ -60,6 +60,8 @@ export interface HpackNotes {
   sizeOverLimit: boolean;
   /** The header list passed MAX_HEADER_LIST: later fields were decoded (for the table) but not handed on. */
   listTooLarge: boolean;
+  /** A block whose end was not captured: the field whose value was handed on as only its captured prefix (null: none). */
+  cutField: string | null;
 }
 
 interface Entry {
@@ -81,7 +83,7 @@ export class HpackDecoder {
   private limit: number;
   /** False when the decoder did not see every insertion from the connection start. */
   private complete: boolean;
-  readonly notes: HpackNotes = { unknownRefs: 0, sizeOverLimit: false, listTooLarge: false };
+  readonly notes: HpackNotes = { unknownRefs: 0, sizeOverLimit: false, listTooLarge: false, cutField: null };
 
   constructor(fromStart = true, limit = DEFAULT_TABLE_SIZE) {
     this.complete = fromStart;
@@ -119,12 +121,28 @@ export class HpackDecoder {
   /**
    * Decodes one complete header block b[start, end), handing each field to `onField`. Returns
    * null, or the error that stopped it (the decoder has then resynced). `notes` is reset first.
+   *
+   * `cut`: b[start, end) is only the captured prefix of the block (the snap length cut it).
+   * Running out of bytes is then not an error: the fields before the cut are handed on, a value
+   * cut short is handed on as its prefix (`notes.cutField` names it), and the decoder resyncs, as
+   * the insertions in the rest of the block were never seen.
    */
-  decode(b: Uint8Array, start: number, end: number, onField: OnField): HpackError | null {
+  decode(b: Uint8Array, start: number, end: number, onField: OnField, cut = false): HpackError | null {
     const notes = this.notes;
     notes.unknownRefs = 0;
     notes.sizeOverLimit = false;
     notes.listTooLarge = false;
+    notes.cutField = null;
+    if (cut) {
+      const err = this.decodeFields(b, start, end, onField, true);
+      this.resync();
+      return err === 'hpack-truncated' ? null : err;
+    }
+    return this.decodeFields(b, start, end, onField, false);
+  }
+
+  private decodeFields(b: Uint8Array, start: number, end: number, onField: OnField, cut: boolean): HpackError | null {
+    const notes = this.notes;
     let listBytes = 0;
     let i = start;
     const emit = (name: string, value: string): void => {
@@ -170,6 +188,13 @@ export class HpackDecoder {
         name = f === UNKNOWN ? null : f[0];
       }
       const value = readString(b, i, end);
+      if (value === TRUNCATED && cut && name !== null) {
+        const prefix = readStringPrefix(b, i, end);
+        if (prefix !== null) {
+          notes.cutField = name;
+          emit(name, prefix);
+        }
+      }
       if (typeof value !== 'string') return this.fail(value);
       i = STRING_END;
       if (name === null) notes.unknownRefs++;
@@ -278,6 +303,24 @@ function readString(b: Uint8Array, i: number, end: number): string | number {
   if (!huffman) return latin1(b, i, i + len);
   const s = huffmanDecode(b, i, i + len);
   return typeof s === 'string' ? s : s === HUFFMAN_EOS ? HUFF_EOS : HUFF_PADDING;
+}
+
+/**
+ * The captured prefix of a §5.2 string literal at b[i] that runs past `end` (the block was cut):
+ * its raw octets, or as many Huffman symbols as the captured bits hold; null when not even the
+ * length prefix or one octet of the string was captured.
+ */
+function readStringPrefix(b: Uint8Array, i: number, end: number): string | null {
+  if (i >= end) return null;
+  const huffman = (b[i]! & 0x80) !== 0;
+  const len = readInt(b, i, end, 7);
+  if (len < 0) return null;
+  i = INT_END;
+  const stop = Math.min(end, i + len);
+  if (stop <= i) return null;
+  if (!huffman) return latin1(b, i, stop);
+  const s = huffmanDecode(b, i, stop, true);
+  return typeof s === 'string' && s.length > 0 ? s : null;
 }
 
 function latin1(b: Uint8Array, start: number, end: number): string {

@@ -64,8 +64,10 @@ export const HUFFMAN_PADDING = -2;
 /**
  * Decodes b[start, end) as a latin1 string of the octets. Returns the string, or an error code:
  * HUFFMAN_EOS (EOS inside the string), HUFFMAN_PADDING (padding longer than 7 bits or not all ones).
+ * `prefix`: b[start, end) is only the first octets of the string (cut by the snap length): the
+ * symbols they hold are decoded and the unfinished bits at the end are not padding.
  */
-export function huffmanDecode(b: Uint8Array, start: number, end: number): string | number {
+export function huffmanDecode(b: Uint8Array, start: number, end: number, prefix = false): string | number {
   let out = '';
   let code = 0; // bits of the symbol being read, as an integer
   let len = 0; // how many bits it has so far
@@ -99,6 +101,8 @@ export function huffmanDecode(b: Uint8Array, start: number, end: number): string
       chunk = '';
     }
   }
+  // A prefix (the string was cut by the snap length): the bits left over begin a symbol that was not captured.
+  if (prefix) return out + chunk;
   // Padding (§5.2): fewer than 8 bits, all ones (the most significant bits of EOS).
   // After a bit that ends no symbol the code was shifted left once more than it has bits.
   if (len > 7) return HUFFMAN_PADDING;

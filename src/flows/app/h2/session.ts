@@ -40,6 +40,12 @@ export interface H2Headers {
   grpcMessage?: string;
 }
 
+/** A header block whose end was not captured (the snap length cut its segment). */
+export interface H2Cut {
+  /** The HPACK field whose value is only its captured prefix (':path', …), or null when the cut fell between fields. */
+  readonly field: string | null;
+}
+
 interface Base {
   /** Packet frame number and time where the HTTP/2 frame started. */
   readonly frame: number;
@@ -50,7 +56,9 @@ interface Base {
 export type H2Event =
   | (Base & { readonly type: 'headers'; readonly streamId: number; readonly endStream: boolean; readonly headers: H2Headers;
       /** Fields that referenced HPACK entries from before the capture (or a resync): not known. */
-      readonly unknownFields: number })
+      readonly unknownFields: number;
+      /** Set when the block was cut by the snap length: `headers` is what its captured prefix held. */
+      readonly cut: H2Cut | null })
   | (Base & { readonly type: 'ping'; readonly ack: boolean; readonly opaque: string })
   | (Base & { readonly type: 'goaway'; readonly lastStreamId: number; readonly errorCode: number })
   | (Base & { readonly type: 'rst-stream'; readonly streamId: number; readonly errorCode: number })
@@ -105,9 +113,19 @@ export class H2Session {
     this.server = new Side(fromStart, (f) => this.onFrame(false, f), false);
   }
 
-  /** In-order payload of one segment from one side. */
-  push(fromClient: boolean, b: Uint8Array, start: number, end: number, frame: number, micros: number): void {
-    (fromClient ? this.client : this.server).reader.push(b, start, end, frame, micros);
+  /** In-order payload of one segment from one side (`cut`: the snap length cut the segment after `end`). */
+  push(fromClient: boolean, b: Uint8Array, start: number, end: number, frame: number, micros: number, cut = false): void {
+    (fromClient ? this.client : this.server).reader.push(b, start, end, frame, micros, cut);
+  }
+
+  /**
+   * `n` bytes of one side that followed the last push were not captured (snap length). Frames
+   * whose payload they were in are handed on as cut; when a frame header was among them, the side
+   * resynchronises as after lost bytes.
+   */
+  uncaptured(fromClient: boolean, n: number): void {
+    const s = fromClient ? this.client : this.server;
+    if (!s.reader.skip(n)) this.lost(fromClient);
   }
 
   /** Bytes of one direction were not captured: resynchronise (frames and that direction's HPACK table). */
@@ -145,16 +163,18 @@ export class H2Session {
       }
       case FrameType.PING: {
         if (f.length !== 8 || f.streamId !== 0) return this.onAnomaly('h2-bad-ping', f.frame);
-        this.onEvent({ type: 'ping', frame: f.frame, micros: f.micros, fromClient, ack: (f.flags & Flag.ACK) !== 0, opaque: hex(f.payload, 8) });
+        this.onEvent({ type: 'ping', frame: f.frame, micros: f.micros, fromClient, ack: (f.flags & Flag.ACK) !== 0, opaque: hex(f.payload, f.kept) });
         return;
       }
       case FrameType.GOAWAY: {
         if (f.length < 8 || f.streamId !== 0) return this.onAnomaly('h2-bad-goaway', f.frame);
+        if (f.kept < 8) return; // cut by the snap length before the last stream id and error code
         this.onEvent({ type: 'goaway', frame: f.frame, micros: f.micros, fromClient, lastStreamId: u31(f.payload, 0), errorCode: u32(f.payload, 4) });
         return;
       }
       case FrameType.RST_STREAM: {
         if (f.length !== 4 || f.streamId === 0) return this.onAnomaly('h2-bad-rst-stream', f.frame);
+        if (f.kept < 4) return; // cut before the error code
         this.onEvent({ type: 'rst-stream', frame: f.frame, micros: f.micros, fromClient, streamId: f.streamId, errorCode: u32(f.payload, 0) });
         return;
       }
@@ -172,7 +192,8 @@ export class H2Session {
 
   private onSettings(fromClient: boolean, f: RawFrame): void {
     const ack = (f.flags & Flag.ACK) !== 0;
-    if (f.streamId !== 0 || f.length % 6 !== 0 || (ack && f.length !== 0) || f.kept < f.length) {
+    // A cut SETTINGS frame gives the settings whose 6 bytes were captured.
+    if (f.streamId !== 0 || f.length % 6 !== 0 || (ack && f.length !== 0) || (f.kept < f.length && !f.cut)) {
       this.onAnomaly('h2-bad-settings', f.frame);
       return;
     }
@@ -239,6 +260,12 @@ export class H2Session {
       s.blockDropping = true;
       return;
     }
+    if (f.cut && f.kept < fragEnd) {
+      // The snap length cut the block: decode what was captured; any CONTINUATION is dropped (the table is lost).
+      this.decodeBlock(s, fromClient, report, f.payload, o, Math.max(o, f.kept), true);
+      s.blockDropping = s.blockActive;
+      return;
+    }
     if (f.kept < fragEnd) { // the frame was longer than MAX_FRAME_KEEP
       this.blockTooLarge(s, f);
       s.blockDropping = true;
@@ -258,6 +285,12 @@ export class H2Session {
       if (s.blockActive) { s.blockActive = false; s.blockDropping = false; }
       s.hpack.resync();
       return;
+    }
+    if (!s.blockDropping && f.cut && f.kept < f.length && s.blockLen + f.kept <= MAX_HEADER_BLOCK) {
+      // The snap length cut this CONTINUATION: the block is what was captured of it.
+      this.appendBlock(s, f.payload, 0, f.kept);
+      this.decodeBlock(s, fromClient, s.blockReport, s.block!, 0, s.blockLen, true);
+      s.blockDropping = true;
     }
     if (!s.blockDropping) {
       if (f.kept < f.length || s.blockLen + f.length > MAX_HEADER_BLOCK) {
@@ -293,9 +326,9 @@ export class H2Session {
   }
 
   /** Decodes a complete block; streamId -1 for a PUSH_PROMISE (decoded to keep the table right, not reported). */
-  private decodeBlock(s: Side, fromClient: boolean, streamId: number, b: Uint8Array, start: number, end: number): void {
+  private decodeBlock(s: Side, fromClient: boolean, streamId: number, b: Uint8Array, start: number, end: number, cut = false): void {
     const headers: H2Headers = {};
-    const err = s.hpack.decode(b, start, end, (name, value) => pick(headers, name, value));
+    const err = s.hpack.decode(b, start, end, (name, value) => pick(headers, name, value), cut);
     const notes = s.hpack.notes;
     if (err) this.onAnomaly(err, s.blockFrame);
     if (notes.sizeOverLimit) this.onAnomaly('hpack-table-size-over-limit', s.blockFrame);
@@ -304,6 +337,7 @@ export class H2Session {
     this.onEvent({
       type: 'headers', frame: s.blockFrame, micros: s.blockMicros, fromClient, streamId, endStream: s.blockEndStream, headers,
       unknownFields: notes.unknownRefs + (err ? 1 : 0),
+      cut: cut ? { field: notes.cutField } : null,
     });
   }
 }

@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyzeCapture, type AnalysisResult } from '../../src/analysis/analyze.js';
+import type { Connection } from '../../src/flows/index.js';
+import { REPO_ROOT } from '../corpus/shared.js';
+import { connectionsOf } from '../support/analyze.js';
+import { runCli } from '../support/io.js';
+
+/**
+ * Headers-only captures: captures/snaplen/ holds lab captures cut with `editcap -s 96` / `-s 128`
+ * (what `tcpdump -s 96` writes: every record's captured length clipped, its original length
+ * kept). flowdoc must find the same incidents as on the full capture — sequence and byte
+ * accounting on the wire length — and show what each cut request's captured prefix holds,
+ * marked truncated, instead of "unrecognised payload".
+ */
+
+const CAPTURES = join(REPO_ROOT, 'captures');
+const SNAP = join(CAPTURES, 'snaplen');
+
+interface Cut { scenario: string; source: string; snap: number }
+const CUTS: Cut[] = [
+  ...['rst-after-idle', 'h2-rst-after-idle', 'h2-goaway-race', 'h2-ping-keepalive'].flatMap((scenario) => [96, 128].map((snap) => ({ scenario, source: 'client-eth.pcap', snap }))),
+  { scenario: 'h2-rst-after-idle', source: 'client-any.pcap', snap: 96 },
+  { scenario: 'rst-after-idle', source: 'lb-any.pcap', snap: 96 },
+];
+const cutFile = (c: Cut) => join(SNAP, `${c.scenario}-${c.source.replace('.pcap', '')}-s${c.snap}.pcap`);
+const fullFile = (c: Cut) => join(CAPTURES, c.scenario, c.source);
+const label = (c: Cut) => `${c.scenario}/${c.source} -s ${c.snap}`;
+
+/** What must not depend on the snap length: the TCP story of every connection. */
+function tcpStory(conns: readonly Connection[]) {
+  return conns.map((c) => ({
+    client: c.client, server: c.server, state: c.state, history: c.history, maxIdle: c.maxIdleSeconds,
+    clientBytes: c.clientStats.payloadBytes, serverBytes: c.serverStats.payloadBytes,
+    retransmissions: [c.clientStats.retransmissions, c.serverStats.retransmissions],
+    notCaptured: [c.clientStats.segmentsNotCaptured, c.serverStats.segmentsNotCaptured],
+    gaps: c.idleGaps.map((g) => [g.fromFrame, g.toFrame, g.seconds]),
+    // gRPC is told by content-type, which HPACK may send as a reference to a table entry that a
+    // cut header block inserted: after a cut, it can be unknown (h2c). Everything else is the same.
+    appProtocol: c.appProtocol === 'grpc' ? 'h2c' : c.appProtocol,
+    pings: c.h2?.pings.client ?? null,
+  }));
+}
+
+/** The incidents, without what the snap length may cut (request fields, streams, text). */
+function incidentShape(r: AnalysisResult) {
+  return r.incidents.map((i) => ({ kind: i.kind, client: i.client, frames: i.frames, idle: i.idleSeconds, rst: i.rst?.origin ?? null, retry: i.retry.safe, goaway: i.goaway ?? null }));
+}
+
+describe('headers-only captures (snap length 96 / 128): the same incidents as the full capture', () => {
+  it('the files really are cut: captured length below the length on the wire', async () => {
+    for (const c of CUTS) {
+      const { connections } = await connectionsOf(readFileSync(cutFile(c)));
+      expect(connections.some((x) => x.app.some((m) => m.truncated !== undefined)), label(c)).toBe(true);
+    }
+  });
+
+  for (const c of CUTS) {
+    it(`${label(c)}: every connection's sequence and byte accounting, and every incident, equal the full capture's`, async () => {
+      const full = await connectionsOf(readFileSync(fullFile(c)));
+      const cut = await connectionsOf(readFileSync(cutFile(c)));
+      expect(tcpStory(cut.connections)).toEqual(tcpStory(full.connections));
+      // No anomaly the full capture does not have (a cut must not read as lost segments or broken frames).
+      expect(cut.connections.map((x) => x.anomalyCounts)).toEqual(full.connections.map((x) => x.anomalyCounts));
+      expect(incidentShape(cut.result)).toEqual(incidentShape(full.result));
+      expect(cut.result.destinations.map((d) => [d.server, d.keepalive.verdict, d.keepalive.text])).toEqual(full.result.destinations.map((d) => [d.server, d.keepalive.verdict, d.keepalive.text]));
+    });
+
+    it(`${label(c)}: each request is what its captured prefix holds — method, a prefix of the path, the stream — never more`, async () => {
+      const full = await connectionsOf(readFileSync(fullFile(c)));
+      const cut = await connectionsOf(readFileSync(cutFile(c)));
+      // A request whose HEADERS lay wholly in the bytes a cut left out is not there (stream 1 of an
+      // h2 connection shares its segment with the preface and SETTINGS); what is there is right.
+      expect(cut.connections.flatMap((x) => x.app).filter((m) => m.kind === 'http-request').length).toBeGreaterThan(0);
+      cut.connections.forEach((conn, k) => {
+        const whole = full.connections[k]!.app;
+        const requests = conn.app.filter((m) => m.kind === 'http-request');
+        for (const m of requests) {
+          const w = whole.find((x) => x.kind === 'http-request' && x.frame === m.frame && x.streamId === m.streamId);
+          expect(w, `${label(c)} frame ${m.frame}`).toBeDefined();
+          if (m.method !== '?') expect(m.method).toBe(w!.method);
+          if (m.path !== '?') expect(w!.path!.startsWith(m.path!), `${m.path} is a prefix of ${w!.path}`).toBe(true);
+          if (m.requestId !== undefined) expect(m.requestId).toBe(w!.requestId);
+          if (m.truncated) {
+            expect(m.truncated.capturedBytes).toBeLessThan(m.truncated.wireBytes);
+            expect(m.truncated.capturedBytes).toBeLessThanOrEqual(c.snap);
+          } else {
+            // Not cut: every field it has is the full capture's. HTTP/2 fields that referenced HPACK
+            // entries a cut block inserted are unknown (counted), never guessed.
+            const { unknownHeaderFields, ...known } = m;
+            for (const [key, value] of Object.entries(known)) expect(value, `${label(c)} frame ${m.frame} ${key}`).toEqual(w![key as keyof typeof w]);
+            if (unknownHeaderFields === undefined) expect(m).toEqual(w);
+          }
+        }
+      });
+    });
+  }
+});
+
+describe('what a cut request shows', () => {
+  it('rst-after-idle -s 96: the HTTP/1 request after the idle is GET /api/items/4, truncated, in the summary and every format', async () => {
+    const c = CUTS.find((x) => x.scenario === 'rst-after-idle' && x.snap === 96)!;
+    const r = await analyzeCapture(cutFile(c));
+    const [i] = r.incidents;
+    expect(i!.request).toMatchObject({ protocol: 'http', method: 'GET', path: '/api/items/4', truncated: { capturedBytes: 30 } });
+    expect(i!.summary).toMatch(/^GET \/api\/items\/4 … on 10\.200\.1\.2:\d+ → 10\.200\.9\.9:80 after 13\.0 s idle/);
+    const table = (await runCli(['analyze', cutFile(c)])).stdout;
+    expect(table).toMatch(/request: GET \/api\/items\/4 … \(cut by the snap length: 30 of \d+ payload bytes captured\)/);
+    const md = (await runCli(['analyze', '-f', 'markdown', cutFile(c)])).stdout;
+    expect(md).toMatch(/\| request \| frame 14 at [^|]+: `GET \/api\/items\/4 …` \(cut by the snap length: 30 of \d+ payload bytes captured\) \|/);
+    const html = (await runCli(['analyze', '-f', 'html', cutFile(c)])).stdout;
+    expect(html).toContain('cut by the snap length: 30 of');
+    const json = JSON.parse((await runCli(['analyze', '-f', 'json', cutFile(c)])).stdout);
+    expect(json.incidents[0].request.truncated).toEqual({ capturedBytes: 30, wireBytes: i!.request!.truncated!.wireBytes });
+  });
+
+  it('h2-rst-after-idle -s 96: stream 7 named with its method and path; stream 9\'s HEADERS was among the bytes not captured', async () => {
+    const c = CUTS.find((x) => x.scenario === 'h2-rst-after-idle' && x.snap === 96 && x.source === 'client-eth.pcap')!;
+    const [i] = (await analyzeCapture(cutFile(c))).incidents;
+    expect(i!.kind).toBe('stale-reuse-rst');
+    expect(i!.request).toMatchObject({ protocol: 'http', streamId: 7, method: 'GET' });
+    expect(i!.streams!.map((s) => s.streamId)).toEqual([7]);
+    expect('/api/items/4'.startsWith(i!.streams![0]!.path)).toBe(true);
+  });
+
+  it('h2-rst-after-idle -s 128: both streams 7 and 9, the second marked truncated', async () => {
+    const c = CUTS.find((x) => x.scenario === 'h2-rst-after-idle' && x.snap === 128)!;
+    const [i] = (await analyzeCapture(cutFile(c))).incidents;
+    expect(i!.streams!.map((s) => [s.streamId, s.method, s.truncated !== undefined])).toEqual([[7, 'GET', false], [9, 'GET', true]]);
+    const table = (await runCli(['analyze', cutFile(c)])).stdout;
+    expect(table).toMatch(/stream 9: GET [^\n]*\(cut by the snap length: \d+ of \d+ payload bytes captured\)/);
+  });
+
+  it('h2-goaway-race -s 96 / -s 128: the stream above the GOAWAY, stream 3, as far as the prefix goes', async () => {
+    for (const snap of [96, 128]) {
+      const c = CUTS.find((x) => x.scenario === 'h2-goaway-race' && x.snap === snap)!;
+      const [i] = (await analyzeCapture(cutFile(c))).incidents;
+      expect(i!.kind).toBe('reuse-after-goaway');
+      expect(i!.streams!.map((s) => [s.streamId, s.method])).toEqual([[3, 'GET']]);
+      expect(i!.streams![0]!.truncated).toBeDefined();
+      // -s 128 reaches the :path literal of this client's header block; -s 96 does not.
+      if (snap === 128) expect(i!.streams![0]!.path).toBe('/api/items/2');
+      else expect(i!.summary).toMatch(/stream 3 \(GET \(path not captured\)\)/);
+    }
+  });
+
+  it('h2-ping-keepalive -s 96: still gRPC kept warm by PINGs (17-byte PING segments fit any snap length)', async () => {
+    const c = CUTS.find((x) => x.scenario === 'h2-ping-keepalive' && x.snap === 96)!;
+    const r = await analyzeCapture(cutFile(c));
+    expect(r.incidents).toEqual([]);
+    expect(r.destinations[0]!.keepalive.verdict).toBe('app-level');
+  });
+
+  it('joins the cut h2 request to the client log by connection and time', async () => {
+    const c = CUTS.find((x) => x.scenario === 'h2-rst-after-idle' && x.source === 'client-any.pcap')!;
+    const r = await runCli(['analyze', '-f', 'json', cutFile(c), '--logs', `client=${join(CAPTURES, c.scenario, 'client.log')}`]);
+    expect(r.code).toBe(1);
+    const [i] = JSON.parse(r.stdout).incidents;
+    expect(i.logs.length).toBeGreaterThan(0);
+    expect(i.logs.every((l: { hop: string }) => l.hop === 'client')).toBe(true);
+  });
+});
