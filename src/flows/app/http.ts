@@ -38,6 +38,13 @@ function methodIndex(b: Uint8Array, o: number, n: number): number {
   return -1;
 }
 
+/** The index in METHOD_NAMES of a known method at b[o] followed by a space before `end`, or -1. */
+function methodBeforeSpace(b: Uint8Array, o: number, end: number): number {
+  let i = o;
+  while (i < end && i - o < MAX_METHOD && b[i]! >= 0x41 && b[i]! <= 0x5a) i++;
+  return i > o && i < end && b[i] === 0x20 ? methodIndex(b, o, i - o) : -1;
+}
+
 function isMethod(b: Uint8Array, o: number, n: number): boolean {
   return methodIndex(b, o, n) >= 0;
 }
@@ -171,12 +178,10 @@ export function parseHead(b: Uint8Array, o: number, end: number): HttpHead | nul
   let method: string | undefined, path: string | undefined, status: number | undefined;
   // The first line, matched byte by byte exactly as /^([A-Z]{1,7}) (\S+) HTTP\/1\.[01]$/ (with a
   // known method) or /^HTTP\/1\.[01] (\d{3})(?: |$)/ would match the decoded line.
-  let i = o;
-  while (i < firstEnd && i - o < MAX_METHOD && b[i]! >= 0x41 && b[i]! <= 0x5a) i++;
-  const methodAt = i > o && i < firstEnd && b[i] === 0x20 ? methodIndex(b, o, i - o) : -1;
+  const methodAt = methodBeforeSpace(b, o, firstEnd);
   if (methodAt >= 0) {
     // The path is the whole run of non-space after the method; exactly " HTTP/1.0" or " HTTP/1.1" must end the line.
-    const pathStart = i + 1;
+    const pathStart = o + METHOD_NAMES[methodAt]!.length + 1;
     let pathEnd = pathStart;
     while (pathEnd < firstEnd && !isSpace(b[pathEnd]!)) pathEnd++;
     const v = pathEnd + 8;
@@ -275,11 +280,9 @@ export function parseCutHead(b: Uint8Array, o: number, end: number): { head: Htt
     return { head: { ...head, body: 'unknown' }, cutIn };
   }
   // The first line itself was cut.
-  let i = o;
-  while (i < end && i - o < MAX_METHOD && b[i]! >= 0x41 && b[i]! <= 0x5a) i++;
-  const methodAt = i > o && i < end && b[i] === 0x20 ? methodIndex(b, o, i - o) : -1;
+  const methodAt = methodBeforeSpace(b, o, end);
   if (methodAt >= 0) {
-    const pathStart = i + 1;
+    const pathStart = o + METHOD_NAMES[methodAt]!.length + 1;
     let pathEnd = pathStart;
     while (pathEnd < end && !isSpace(b[pathEnd]!)) pathEnd++;
     if (pathEnd < end) {

@@ -189,8 +189,8 @@ export class HpackDecoder {
       }
       const value = readString(b, i, end);
       if (value === TRUNCATED && cut && name !== null) {
-        const prefix = readStringPrefix(b, i, end);
-        if (prefix !== null) {
+        const prefix = readString(b, i, end, true);
+        if (typeof prefix === 'string' && prefix.length > 0) {
           notes.cutField = name;
           emit(name, prefix);
         }
@@ -291,36 +291,23 @@ export function readInt(b: Uint8Array, i: number, end: number, prefixBits: numbe
   return value;
 }
 
-/** §5.2 string literal at b[i]: the string, or a negative code saying why not. Sets STRING_END. */
-function readString(b: Uint8Array, i: number, end: number): string | number {
+/**
+ * §5.2 string literal at b[i]: the string, or a negative code saying why not. Sets STRING_END.
+ * `prefix`: the block was cut by the snap length — a string running past `end` gives its captured
+ * octets (raw), or as many Huffman symbols as the captured bits hold.
+ */
+function readString(b: Uint8Array, i: number, end: number, prefix = false): string | number {
   if (i >= end) return TRUNCATED;
   const huffman = (b[i]! & 0x80) !== 0;
   const len = readInt(b, i, end, 7);
   if (len < 0) return len;
   i = INT_END;
-  if (i + len > end) return TRUNCATED;
-  STRING_END = i + len;
-  if (!huffman) return latin1(b, i, i + len);
-  const s = huffmanDecode(b, i, i + len);
-  return typeof s === 'string' ? s : s === HUFFMAN_EOS ? HUFF_EOS : HUFF_PADDING;
-}
-
-/**
- * The captured prefix of a §5.2 string literal at b[i] that runs past `end` (the block was cut):
- * its raw octets, or as many Huffman symbols as the captured bits hold; null when not even the
- * length prefix or one octet of the string was captured.
- */
-function readStringPrefix(b: Uint8Array, i: number, end: number): string | null {
-  if (i >= end) return null;
-  const huffman = (b[i]! & 0x80) !== 0;
-  const len = readInt(b, i, end, 7);
-  if (len < 0) return null;
-  i = INT_END;
+  if (i + len > end && !prefix) return TRUNCATED;
   const stop = Math.min(end, i + len);
-  if (stop <= i) return null;
+  STRING_END = stop;
   if (!huffman) return latin1(b, i, stop);
-  const s = huffmanDecode(b, i, stop, true);
-  return typeof s === 'string' && s.length > 0 ? s : null;
+  const s = huffmanDecode(b, i, stop, prefix);
+  return typeof s === 'string' ? s : s === HUFFMAN_EOS ? HUFF_EOS : HUFF_PADDING;
 }
 
 function latin1(b: Uint8Array, start: number, end: number): string {
