@@ -136,6 +136,13 @@ function endpointsOf(c: Obj): string[] {
 
 const IP_LITERAL = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\])$/;
 
+/** Istio's cluster names `direction|port|subset|host` (pilot/pkg/model/service.go BuildSubsetKey), split; null for other names. */
+export function istioClusterName(name: string): { direction: 'outbound' | 'inbound'; port: number; host: string | null } | null {
+  const parts = name.split('|');
+  if (parts.length !== 4 || (parts[0] !== 'outbound' && parts[0] !== 'inbound') || !/^\d+$/.test(parts[1]!)) return null;
+  return { direction: parts[0], port: Number(parts[1]), host: parts[3] || null };
+}
+
 export function clusterOf(c: Obj, section: string): ClusterConfig | null {
   const name = typeof c['name'] === 'string' ? c['name'] : null;
   if (!name) return null;
@@ -143,16 +150,11 @@ export function clusterOf(c: Obj, section: string): ClusterConfig | null {
   const { common, http2, http } = httpOptions(c);
   const ping = http2 ? obj(http2['connection_keepalive']) : null;
   const endpoints = endpointsOf(c);
-  // Istio names clusters `direction|port|subset|host` (pilot/pkg/model/service.go BuildSubsetKey).
-  const parts = name.split('|');
-  let direction: ClusterConfig['direction'] = null;
-  let host: string | null = null;
-  let port: number | null = null;
-  if (parts.length === 4 && (parts[0] === 'outbound' || parts[0] === 'inbound') && /^\d+$/.test(parts[1]!)) {
-    direction = parts[0];
-    port = Number(parts[1]);
-    host = parts[3] || null;
-  } else if (endpoints.length) {
+  const istio = istioClusterName(name);
+  const direction: ClusterConfig['direction'] = istio?.direction ?? null;
+  let host: string | null = istio?.host ?? null;
+  let port: number | null = istio?.port ?? null;
+  if (!istio && endpoints.length) {
     const i = endpoints[0]!.lastIndexOf(':');
     const h = endpoints[0]!.slice(0, i);
     port = Number(endpoints[0]!.slice(i + 1));

@@ -6,7 +6,11 @@ import { analyzeEnvoy, durationSeconds, EnvoyInputError, firstJsonError, readEnv
 
 // test/fixtures/envoy/README.md: shapes from Envoy's admin docs and API protos, and istioctl's camelCase output.
 const FIX = join(REPO_ROOT, 'test/fixtures/envoy');
-const read = (f: string) => readEnvoyText(readFileSync(join(FIX, f), 'utf8'), f).config;
+const read = (f: string) => {
+  const x = readEnvoyText(readFileSync(join(FIX, f), 'utf8'), f);
+  if (x.kind !== 'config') throw new Error(`${f} is not a config`);
+  return x.config;
+};
 
 describe('Envoy config', () => {
   it('reads a /config_dump: bootstrap and static clusters once each, typed_extension_protocol_options, HTTP/2 PING, listener socket options', () => {
@@ -89,7 +93,7 @@ describe('bad Envoy input', () => {
   });
 
   it('rejects JSON that is not Envoy admin output, and text that is not JSON, naming what it expected', () => {
-    expect(() => readEnvoyText('{"stats": 1}', 'x.json')).toThrow(/neither an Envoy config dump/);
+    expect(() => readEnvoyText('{"stats": 1}', 'x.json')).toThrow(/JSON that is not Envoy admin output flowdoc reads: expected a \/config_dump/);
     expect(() => readEnvoyText('\n\nhello', 'x.txt')).toThrow(/^x\.txt: line 3 \(byte 2\): not Envoy admin output/);
     expect(() => readEnvoyText('   ', 'e.json')).toThrow(/empty input/);
   });
