@@ -76,6 +76,16 @@ describe('counters across snapshots', () => {
     }
   });
 
+  it('compares /clusters snapshots in file order: per-host sums with deltas, no rates (no clock in /clusters)', () => {
+    const s = compareSnapshots([snap('clusters-1.txt'), snap('clusters-2.txt')])!;
+    expect(s.order).toEqual({ stats: null, clusters: 'file-order' });
+    const b = s.clusters.find((c) => c.name === BACKEND)!;
+    expect(b.stats['hosts.cx_total']).toEqual({ first: 61, last: 70, delta: 9, perSecond: null });
+    expect(b.stats['hosts.cx_active']!.delta).toBeNull();
+    expect(b).toMatchObject({ signature: null, flagged: false, hosts: ['10.244.1.17:8080', '10.244.2.9:8080'] });
+    expect(b.text).toMatch(/give \/stats for the stale-reuse signature/);
+  });
+
   it('uses file order when a snapshot has no server.uptime, and says so', () => {
     const noUptime = text('stats-2.txt').replace(/^server\.uptime: .*\n/m, '');
     const s = compareSnapshots([snap('stats-1.txt'), snap('later.txt', noUptime)])!;
