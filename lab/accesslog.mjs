@@ -12,6 +12,11 @@ export const ISTIO_19_TEXT_FORMAT =
   '%UPSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_LOCAL_ADDRESS% %DOWNSTREAM_REMOTE_ADDRESS% ' +
   '%REQUESTED_SERVER_NAME% %ROUTE_NAME%\n';
 
+// The same line with `%UPSTREAM_CONNECTION_ID%` appended (Envoy ≥ 1.30): the format docs/logs.md
+// tells users to put in meshConfig.accessLogFormat so that `flowdoc logs` can group requests per
+// pooled connection (issue 15). Scenarios with `connectionIds: true` log with it.
+export const CONNECTION_ID_TEXT_FORMAT = ISTIO_19_TEXT_FORMAT.replace(/\n$/, ' %UPSTREAM_CONNECTION_ID%\n');
+
 // Envoy local-reply bodies (their length is what %BYTES_SENT% shows for a local reply).
 export const LOCAL_REPLY = {
   UC: 'upstream connect error or disconnect/reset before headers. reset reason: connection termination',

@@ -9,7 +9,7 @@ import net from 'node:net';
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { render, hostPort, LOCAL_REPLY } from './accesslog.mjs';
+import { render, hostPort, LOCAL_REPLY, CONNECTION_ID_TEXT_FORMAT, ISTIO_19_TEXT_FORMAT } from './accesslog.mjs';
 import { scenario, requestId, REQUEST_TIMEOUT_MS } from './scenarios.mjs';
 
 const [name, outDir] = process.argv.slice(2);
@@ -24,9 +24,14 @@ fs.writeFileSync(logPath, '');
 const USER_AGENT = 'flowdoc-lab-client/1.0';
 const run = { scenario: S.name, requests: [], sockets: [] };
 let seq = 0;
+// Envoy numbers connections from one counter per process (downstream and upstream alike), so ids
+// of one upstream pool are increasing but not consecutive; the lab's sidecar has no downstream
+// sockets, so its ids are consecutive from an arbitrary start.
+let connectionIds = 4180;
+const logFormat = S.connectionIds ? CONNECTION_ID_TEXT_FORMAT : ISTIO_19_TEXT_FORMAT;
 
 function log(fields) {
-  fs.appendFileSync(logPath, render(fields));
+  fs.appendFileSync(logPath, render(fields, logFormat));
 }
 
 class Upstream {
@@ -41,7 +46,7 @@ class Upstream {
   connect() {
     return new Promise((resolve, reject) => {
       const sock = net.connect({ host: this.svc.host, port: this.svc.port, allowHalfOpen: true, noDelay: true });
-      const rec = { name: `${this.name}#${++this.gen}`, local: null, remote: hostPort(this.svc.host, this.svc.port), openedMs: Date.now(), finReceivedMs: null, end: null, keepalive: S.clientKeepalive };
+      const rec = { name: `${this.name}#${++this.gen}`, connectionId: ++connectionIds, local: null, remote: hostPort(this.svc.host, this.svc.port), openedMs: Date.now(), finReceivedMs: null, end: null, keepalive: S.clientKeepalive };
       run.sockets.push(rec);
       const st = { sock, rec, buf: Buffer.alloc(0), pending: null, dead: false };
       sock.once('connect', () => {
@@ -156,6 +161,8 @@ class Upstream {
       UPSTREAM_HOST: hostPort(this.svc.host, this.svc.port),
       UPSTREAM_CLUSTER: this.svc.cluster,
       UPSTREAM_LOCAL_ADDRESS: st.rec.local,
+      // The connection the request was sent on, also when it failed on it (a UC on a reused connection).
+      UPSTREAM_CONNECTION_ID: st.rec.connectionId,
       // The app dialed the VIP; an Istio sidecar logs that original destination here.
       DOWNSTREAM_LOCAL_ADDRESS: hostPort(this.svc.host, this.svc.port),
       // App and sidecar are one process in the lab: there is no app->sidecar socket, so no

@@ -291,6 +291,19 @@ export const SCENARIOS = [
   // ---- end of HTTP/2 block (issue 19) -----------------------------------------------------------
 ];
 
+// ---- issue 15: access logs with %UPSTREAM_CONNECTION_ID% -------------------------------------
+// `busy` again, with the client sidecar logging the format docs/logs.md recommends (Istio's default
+// plus %UPSTREAM_CONNECTION_ID%): `flowdoc logs` finds the stale reuse from the log alone, and the
+// capture says which answer is right.
+SCENARIOS.push({
+  ...scenario('busy'),
+  num: 15,
+  name: 'busy-connection-id',
+  connectionIds: true,
+  description: 'busy, with the client sidecar logging %UPSTREAM_CONNECTION_ID% (one id per pooled connection, as Envoy ≥ 1.30): 17 pooled connections to two VIPs idling 1.6 s to 18 s; those idle longer than the LB timeout (10 s) get an RST from the LB on reuse (503 UC in the log), the others are reused fine.',
+});
+// ---- end of issue 15 block ---------------------------------------------------------------------
+
 export const REQUEST_TIMEOUT_MS = 3000; // like an Istio VirtualService `timeout: 3s`
 
 export function scenario(name) {

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { compile } from './accesslog.mjs';
+import { compile, CONNECTION_ID_TEXT_FORMAT } from './accesslog.mjs';
 import { scenario, REQUEST_TIMEOUT_MS } from './scenarios.mjs';
 
 const [name, dir] = process.argv.slice(2);
@@ -191,9 +191,11 @@ function analyze(pkts) {
 
 // ------------------------------------------------------------------ run it
 const run = JSON.parse(fs.readFileSync(path.join(dir, 'client-run.json'), 'utf8'));
-const parse = compile();
+const parseServer = compile();
+// The client sidecar's log carries %UPSTREAM_CONNECTION_ID% in scenarios that ask for it (issue 15).
+const parseClient = S.connectionIds ? compile(CONNECTION_ID_TEXT_FORMAT) : parseServer;
 const readLog = (f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean).map((line, i) => {
-  const e = parse(line);
+  const e = (f === 'client.log' ? parseClient : parseServer)(line);
   check(e, `${f}:${i + 1} does not match the Istio 1.9+ format: ${line}`);
   return { line: i + 1, e: e ?? {} };
 });
@@ -276,6 +278,11 @@ for (const r of run.requests) {
   const c = logLine(clientLog, r.id);
   if (!check(c, `client.log has no line for ${r.id}`)) continue;
   check(c.e.UPSTREAM_LOCAL_ADDRESS === r.local, `client.log ${r.id}: UPSTREAM_LOCAL_ADDRESS ${c.e.UPSTREAM_LOCAL_ADDRESS} != socket ${r.local}`);
+  if (S.connectionIds) {
+    // issue 15: the id logged is the one of the socket the request went out on, one id per socket.
+    const sock = run.sockets.find((x) => x.name === r.conn);
+    check(sock && c.e.UPSTREAM_CONNECTION_ID === String(sock.connectionId), `client.log ${r.id}: UPSTREAM_CONNECTION_ID ${c.e.UPSTREAM_CONNECTION_ID} != socket ${r.conn} (${sock?.connectionId})`);
+  }
   const s = logLine(serverLog, r.id);
   if (r.outcome === 'ok') {
     if (check(s, `server.log has no line for ok request ${r.id}`)) {
