@@ -14,6 +14,10 @@ const SS_STATES = new Set(['ESTAB', 'SYN-SENT', 'SYN-RECV', 'FIN-WAIT-1', 'FIN-W
 const MAX_SAMPLES = 5;
 
 type MutableRow = { -readonly [K in keyof SocketRow]: SocketRow[K] };
+/** A clock time and a year on one line: a `date` line in a locale parseDateLine does not read. */
+const LOCALE_DATE_TIME = /(?:^|\s)\d{1,2}:\d{2}:\d{2}(?:\s|$)/;
+const LOCALE_DATE_YEAR = /(?:^|\s)(?:19|20)\d{2}(?:\s|$)/;
+
 interface OpenSnapshot { source: SocketSource; micros: number | null; dateText: string | null; line: number; rows: MutableRow[] }
 
 /** `10.0.0.1:443`, `[fd00::1]:443`, `[::ffff:10.0.0.1]:443`, older ss's unbracketed `fd00::1:443`, `fe80::1%eth0:22` → `ip:port`; null for `*` ports or service names. */
@@ -128,6 +132,13 @@ export function parseSocketDump(text: string, file: string): SocketDump {
     if (d !== undefined) {
       close();
       pendingDate = { micros: d, text: raw.trim() };
+      continue;
+    }
+    // `date` in another locale (`Mo 7. Dez 09:00:05 CET 2026`): still a line between snapshots, but without an instant.
+    if (!/^\s/.test(raw) && !/^(?:tcp\s+)?[A-Z][A-Z0-9-]+\s+\d/.test(raw) && LOCALE_DATE_TIME.test(raw) && LOCALE_DATE_YEAR.test(raw)) {
+      close();
+      pendingDate = null;
+      skip(n, 'a date line flowdoc cannot read (another locale?): print it with LC_ALL=C date, or date -Is', raw);
       continue;
     }
     if (!current) {

@@ -98,6 +98,15 @@ describe('bad input', () => {
     ]);
   });
 
+  it('skips a date line of another locale with the reason and the fix, and still splits the snapshots', () => {
+    const ss = readFileSync(join(FIX, 'ss-tnoi.txt'), 'utf8');
+    const d = parseSocketDump(`Mo 7. Dez 09:00:05 CET 2026\n${ss}Mo 7. Dez 09:00:10 CET 2026\n${ss}`, 'de.txt');
+    expect(d.snapshots).toHaveLength(2);
+    expect(d.snapshots.every((x) => x.micros === null && x.rows.length > 0)).toBe(true);
+    expect(d.skipped).toBe(2);
+    expect(d.skippedSamples[0]).toMatchObject({ line: 1, reason: 'a date line flowdoc cannot read (another locale?): print it with LC_ALL=C date, or date -Is' });
+  });
+
   it('finds no snapshot in text that is neither ss nor /proc/net/tcp', () => {
     const d = parseSocketDump('{"configs": []}\n', 'config.json');
     expect(d.snapshots).toEqual([]);
