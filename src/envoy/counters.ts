@@ -50,6 +50,7 @@ export interface CounterSnapshot {
 class Builder {
   readonly clusters = new Map<string, Map<string, number>>();
   readonly hosts = new Map<string, string[]>();
+  private readonly seenHosts = new Set<string>();
   uptime: number | null = null;
 
   set(cluster: string, stat: string, value: number): boolean {
@@ -66,10 +67,14 @@ class Builder {
     m.set(stat, (m.get(stat) ?? 0) + value);
   }
 
+  /** Each host once per cluster, in order of first appearance; a set keeps this linear in lines. */
   host(cluster: string, host: string): void {
+    const key = `${cluster}\u0000${host}`;
+    if (this.seenHosts.has(key)) return;
+    this.seenHosts.add(key);
     let h = this.hosts.get(cluster);
     if (!h) this.hosts.set(cluster, (h = []));
-    if (h[h.length - 1] !== host && !h.includes(host)) h.push(host);
+    h.push(host);
   }
 
   done(file: string, source: CounterSnapshot['source'], format: CounterSnapshot['format']): CounterSnapshot {
