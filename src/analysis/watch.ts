@@ -2,6 +2,7 @@ import type { CorrelatedIncident } from '../correlate/index.js';
 import type { AtRiskConnection, Destination, LbTimeouts } from '../detect/index.js';
 import { isoWithPrecision } from '../shared/time.js';
 import { analyzeCapture, type AnalysisResult, type AnalysisView, type AnalyzeOptions } from './analyze.js';
+import { DEFAULT_LOG_WAIT_SECONDS, LiveLogJoin } from './watch-logs.js';
 
 /** The default of `--stats-interval`: a line a minute says the watch is alive without flooding a log. */
 export const DEFAULT_STATS_INTERVAL_SECONDS = 60;
@@ -58,6 +59,10 @@ export interface WatchOptions extends AnalyzeOptions {
   finalWarnings?: () => Promise<string[]>;
   /** Capture-time seconds between `stats` events (0: none). */
   statsIntervalSeconds?: number;
+  /** `--logs`: the files are followed as they grow; each incident waits this long for its lines (`--log-wait`, seconds). */
+  logWaitSeconds?: number;
+  /** The wall clock (ms), for the one wait that capture and log time cannot end (both stand still); tests pass their own. */
+  wallClock?: () => number;
 }
 
 /**
@@ -77,25 +82,50 @@ export class Watch {
   /** Per destination: what its verdict and bracket said when last told. */
   private readonly told = new Map<string, { keepalive: string; bracket: string }>();
   private readonly intervalMicros: number;
+  /** `--logs`: incidents wait here for their log lines. */
+  private readonly logJoin: LiveLogJoin | null;
+  /** With --logs: the incidents as told (with their lines), which the summaries report instead of the packet-only ones. */
+  private readonly toldIncidents = new Map<string, CorrelatedIncident>();
+  private readonly wall: () => number;
 
   constructor(private readonly emit: (e: WatchEvent) => void, private readonly options: WatchOptions = {}) {
     this.intervalMicros = Math.round((options.statsIntervalSeconds ?? DEFAULT_STATS_INTERVAL_SECONDS) * 1e6);
+    this.wall = options.wallClock ?? Date.now;
+    this.logJoin = options.logs?.length
+      ? new LiveLogJoin(options.logs, {
+        waitSeconds: options.logWaitSeconds ?? DEFAULT_LOG_WAIT_SECONDS,
+        skewMs: (options.skewSeconds ?? 1) * 1000,
+        ...(options.logFormat !== undefined && { format: options.logFormat }),
+        tell: (i) => this.tellIncident(i),
+      })
+      : null;
+  }
+
+  /** Reads what the followed logs gained and tells the incidents whose wait is over (the caller's timer). */
+  async pollLogs(): Promise<void> {
+    await this.logJoin?.poll(this.captureMs(), this.wall());
   }
 
   /** Reads the stream to its end (or to the abort of `options.signal`) and emits the final summary. */
   async run(file: string): Promise<AnalysisResult> {
+    const { logs: _followed, ...options } = this.options;
     const result = await analyzeCapture(file, {
-      ...this.options,
+      ...options,
       idleExpirySeconds: idleExpiryFor(this.options.lbTimeouts, this.options.idleExpirySeconds),
       live: {
         onStart: (view) => { this.view = view; },
         onIncident: (incident) => {
-          this.incidents++;
-          this.emit({ event: 'incident', time: this.captureTime(), incident });
+          if (this.logJoin) this.logJoin.hold(incident, this.captureMs(), this.wall());
+          else this.tellIncident(incident);
         },
         onSegment: (micros) => this.onSegment(micros),
       },
     });
+    if (this.logJoin) {
+      result.logs = await this.logJoin.finish(this.captureMs(), this.wall());
+      result.incidents = this.withLogs(result.incidents);
+      result.warnings.push(...result.logs.hops.filter((h) => h.error).map((h) => `log file ${h.error}`));
+    }
     if (this.options.finalWarnings) result.warnings.push(...await this.options.finalWarnings());
     if (result.capture.error) this.emit({ event: 'error', time: this.captureTime(), error: result.capture.error });
     this.tellDestinations(result.destinations);
@@ -106,7 +136,20 @@ export class Watch {
   /** The report of what was seen so far, as a `summary` event (SIGHUP/SIGUSR1); the watch goes on. */
   summaryNow(): void {
     if (!this.view) return;
-    this.emit({ event: 'summary', time: this.captureTime(), final: false, report: this.view.current() });
+    const report = this.view.current();
+    if (this.logJoin) report.incidents = this.withLogs(report.incidents);
+    this.emit({ event: 'summary', time: this.captureTime(), final: false, report });
+  }
+
+  private tellIncident(incident: CorrelatedIncident): void {
+    this.incidents++;
+    if (this.logJoin) this.toldIncidents.set(incidentKey(incident), incident);
+    this.emit({ event: 'incident', time: this.captureTime(), incident });
+  }
+
+  /** The report's incidents as they were told, with their log lines (one still waiting for its lines is reported without them). */
+  private withLogs(incidents: CorrelatedIncident[]): CorrelatedIncident[] {
+    return incidents.map((i) => this.toldIncidents.get(incidentKey(i)) ?? i);
   }
 
   /** Any event the caller has to tell in the watch's stream (`listening`). */
@@ -121,6 +164,7 @@ export class Watch {
   }
 
   private onSegment(micros: number): void {
+    if (this.logJoin?.waiting) this.logJoin.release(micros / 1000, this.wall(), false);
     if (this.intervalMicros <= 0) return;
     if (this.nextStatsMicros === -Infinity) {
       this.nextStatsMicros = micros + this.intervalMicros;
@@ -172,8 +216,17 @@ export class Watch {
     }
   }
 
+  private captureMs(): number {
+    return (this.view?.counts.lastMicros ?? -Infinity) / 1000;
+  }
+
   private captureTime(): string | null {
     const m = this.view?.counts.lastMicros ?? -Infinity;
     return m === -Infinity ? null : isoWithPrecision(m, 0, 6);
   }
+}
+
+/** One incident however often it is looked at: its connection, kind and evidence frames. */
+function incidentKey(i: CorrelatedIncident): string {
+  return `${i.connection}/${i.kind}/${i.frames.request ?? ''}/${i.frames.rst ?? ''}/${i.frames.probe ?? ''}`;
 }

@@ -30,6 +30,7 @@ export {
   type RejectedLine,
 } from './parse.js';
 export { readLogFile } from './read.js';
+export { LogFollower, type FollowCounts } from './follow.js';
 export {
   hasIdleDropSignature,
   isFailure,

@@ -237,6 +237,16 @@ export class LogLineProcessor {
     this.reject(line, head, `line is ${byteLength} bytes, longer than the ${MAX_LINE_BYTES}-byte limit`);
   }
 
+  /**
+   * Live use (a followed file): the entries parsed since the last call, handed over and forgotten
+   * here. A file still short of the detection sample is settled on what it has (its lines would
+   * otherwise wait for lines that may not come for hours).
+   */
+  takeEntries(): LogEntry[] {
+    if (this.compileError === null && this.order === null && this.held.length > 0) this.detect();
+    return this.entries.splice(0);
+  }
+
   /** Ends the file: settles detection, flushes a partial record, builds the result. */
   finish(): LogReadResult {
     if (this.compileError !== null) {

@@ -1,10 +1,12 @@
 import type { Command } from 'commander';
 import { DEFAULT_IDLE_THRESHOLD_SECONDS } from '../../analysis/analyze.js';
+import { DEFAULT_LOG_WAIT_SECONDS } from '../../analysis/watch-logs.js';
 import { DEFAULT_IDLE_EXPIRY_SECONDS, DEFAULT_STATS_INTERVAL_SECONDS, Watch, type WatchEvent } from '../../analysis/watch.js';
 import { WATCH_FORMATS, renderWatchEvent } from '../../report/watch.js';
 import { type Io, UsageError, useColour } from '../io.js';
 import { startTcpdump, type TcpdumpChild } from '../tcpdump.js';
-import { captureErrorLine, collect, parseFormat, parseIdleThreshold, parseLbTimeouts, parseNumber, readStdinGuard } from './common.js';
+import { captureErrorLine, collect, parseFormat, parseHopFile, parseIdleThreshold, parseLbTimeouts, parseNumber, readStdinGuard } from './common.js';
+import { statSync } from 'node:fs';
 
 interface WatchCliOptions {
   format: string;
@@ -17,7 +19,14 @@ interface WatchCliOptions {
   interface?: string;
   filter?: string;
   tcpdump: string;
+  logs: string[];
+  logFormat?: string;
+  skew: string;
+  logWait: string;
 }
+
+/** How often (wall clock, ms) followed logs are read for new lines. */
+const LOG_POLL_MS = 200;
 
 /** Signals that end the watch (final summary) and that ask for the summary so far. */
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
@@ -37,6 +46,10 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
     .option('--idle-expiry <seconds>', `let a connection go after this much capture time without a packet (default ${DEFAULT_IDLE_EXPIRY_SECONDS}, or 1.5 × the longest --lb-timeout if longer)`)
     .option('--max-connections <n>', 'live connections kept at most (the longest-idle are evicted past it)', '1000000')
     .option('--lb-timeout <[ip:port=]seconds>', 'a middlebox idle timeout you know (repeat per destination)', collect, [])
+    .option('-l, --logs <[hop=]file>', 'Envoy/Istio access log of a hop, followed as it grows (tail -F: rotation and truncation handled); repeat in path order', collect, [])
+    .option('--log-format <format>', 'Envoy format string of the logs (default: detected per file)')
+    .option('--skew <seconds>', 'clock-skew allowance between capture and logs', '1')
+    .option('--log-wait <seconds>', 'with --logs: how long past its RST an incident waits for its log lines (capture time, log time, or wall clock when both stand still)', String(DEFAULT_LOG_WAIT_SECONDS))
     .option('--fail-on <what>', 'exit 1 on incidents or connections that will fail on next use (findings), on incidents only (incidents), or never (none)', 'findings')
     .action(async (fileArg: string | undefined, opts: WatchCliOptions) => {
       const format = parseFormat(opts.format, WATCH_FORMATS);
@@ -45,6 +58,10 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
       const idleThresholdSeconds = parseIdleThreshold(opts.idleThreshold);
       const maxConnections = parseNumber(opts.maxConnections, '--max-connections', { min: 1, integer: true });
       const lbTimeouts = parseLbTimeouts(opts.lbTimeout);
+      const logs = opts.logs.map(parseHopFile);
+      for (const l of logs) checkFollowable(l.file);
+      const skewSeconds = parseNumber(opts.skew, '--skew', { min: 0 });
+      const logWaitSeconds = parseNumber(opts.logWait, '--log-wait', { min: 0 });
       const idleExpirySeconds = opts.idleExpiry === undefined ? undefined : parseNumber(opts.idleExpiry, '--idle-expiry', { min: 1 });
       if (opts.interface !== undefined && fileArg !== undefined) throw new UsageError(`either a capture (${fileArg}) or --interface ${opts.interface}, not both`);
       if (opts.interface === undefined && fileArg === undefined) throw new UsageError('name the capture stream (- for standard input) or an interface (--interface IF)');
@@ -67,6 +84,7 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
       const watch = new Watch(emit, {
         stdin: child ? child.stdout : io.stdin, statsIntervalSeconds, idleThresholdSeconds, maxConnections, lbTimeouts,
         ...(idleExpirySeconds !== undefined && { idleExpirySeconds }),
+        ...(logs.length > 0 && { logs, skewSeconds, logWaitSeconds, ...(opts.logFormat !== undefined && { logFormat: opts.logFormat }) }),
         // With tcpdump, a stop stops tcpdump: it flushes what it holds, and its stream ends like a file.
         ...(child ? { finalWarnings: async () => dropWarning((await child.exited).dropped) } : { signal: stop.signal }),
       });
@@ -81,6 +99,8 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
         ? setInterval(() => { if (events === seen) watch.statsNow(); seen = events; }, statsIntervalSeconds * 1000)
         : null;
       heartbeat?.unref();
+      const logPoll = logs.length ? setInterval(() => void watch.pollLogs(), LOG_POLL_MS) : null;
+      logPoll?.unref();
       let result;
       try {
         result = await watch.run(file);
@@ -89,6 +109,7 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
         // wait for the writer's end after printing the final summary.
         if (stop.signal.aborted) (io.stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
         if (heartbeat) clearInterval(heartbeat);
+        if (logPoll) clearInterval(logPoll);
         for (const s of STOP_SIGNALS) io.signals?.off(s, onStop);
         for (const s of SUMMARY_SIGNALS) io.signals?.off(s, onSummary);
       }
@@ -110,4 +131,15 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
 
 function dropWarning(dropped: number | null): string[] {
   return dropped ? [`tcpdump reported ${dropped} packet${dropped === 1 ? '' : 's'} dropped by the kernel: evidence may be missing`] : [];
+}
+
+/** A followed log may not exist yet (tail -F waits for it); a directory or an unreadable path is refused. */
+function checkFollowable(file: string): void {
+  if (file === '-') throw new UsageError('--logs -: standard input carries the capture here; name the log file');
+  try {
+    if (statSync(file).isDirectory()) throw new UsageError(`--logs ${file}: cannot follow the log file: is a directory`);
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`--logs ${file}: cannot follow the log file: ${(e as Error).message}`);
+  }
 }
