@@ -7,6 +7,8 @@ export const DEFAULT_LOG_WAIT_SECONDS = 5;
 /** How long past the wait a log line is kept to be joined (capture time, beyond its request's end). */
 const KEEP_BEYOND_WAIT_MS = 60_000;
 const MAX_UNEXPLAINED_SAMPLES = 5;
+/** Lines held per hop at most, whatever the window says (a huge log read before the first packet gives capture time). */
+export const MAX_HELD_LINES_PER_HOP = 200_000;
 /**
  * The wall-clock bound on the wait: a live capture's clock runs with the wall clock, so this only
  * ends a wait when packets and log lines both stopped coming; then an incident is told after this
@@ -54,6 +56,7 @@ export class LiveLogJoin {
     await Promise.all(this.hops.map((h) => h.follower.poll()));
     for (const h of this.hops) {
       for (const e of h.follower.take()) {
+        if (h.entries.length >= MAX_HELD_LINES_PER_HOP) this.countUnexplained(h, h.entries.splice(0, h.entries.length >> 1).filter((x) => !this.used.has(x)));
         h.entries.push(e);
         h.entriesSeen++;
         if (e.startMs !== null && e.startMs + (e.durationMs ?? 0) > h.latestMs) h.latestMs = e.startMs + (e.durationMs ?? 0);

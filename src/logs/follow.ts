@@ -47,6 +47,8 @@ export class LogFollower {
   private readonly chunk = Buffer.allocUnsafe(READ_CHUNK);
   private error: LogError | null = null;
   private polling: Promise<void> | null = null;
+  /** Entries handed over by take(). */
+  private taken = 0;
 
   constructor(readonly file: string, options: LogReadOptions = {}) {
     this.hop = options.hop ?? baseName(file);
@@ -61,7 +63,9 @@ export class LogFollower {
 
   /** The entries parsed since the last call (the caller keeps what it needs). */
   take(): LogEntry[] {
-    return this.processor.takeEntries();
+    const entries = this.processor.takeEntries();
+    this.taken += entries.length;
+    return entries;
   }
 
   /** Ends following: a held partial line is parsed as the last line, and the file's summary is returned (entries not yet taken included). */
@@ -71,8 +75,9 @@ export class LogFollower {
     await this.handle?.close().catch(() => {});
     this.handle = null;
     const r = this.error ? this.processor.finishWithError(this.error) : this.processor.finish();
-    // Lines across rotations; an empty path (never created) is no error: nothing was written.
-    return { ...r, lines: this.counts.lines, error: r.error?.code === 'not-an-access-log' || this.error ? r.error : null };
+    // Lines across rotations; "not an access log" only if no line ever parsed (the entries taken before count).
+    const notALog = r.error?.code === 'not-an-access-log' && this.taken > 0;
+    return { ...r, lines: this.counts.lines, error: notALog ? null : r.error };
   }
 
   private async pollOnce(): Promise<void> {

@@ -15,11 +15,18 @@ export class SlowWriter {
   sent = 0;
   readonly stream: Readable & { isTTY?: boolean };
   private releaseHold: (() => void) | null = null;
+  private sentWaiters: { bytes: number; resolve: () => void }[] = [];
   private readonly held: Promise<void>;
 
   constructor(private readonly bytes: Uint8Array, private readonly options: { chunk: number; pauseMs: number; holdAt?: number }) {
     this.held = new Promise((resolve) => { this.releaseHold = resolve; });
     this.stream = Readable.from(this.chunks(), { objectMode: false, highWaterMark: 1 });
+  }
+
+  /** Resolves once the writer has handed out `bytes` bytes (or more). */
+  whenSent(bytes: number): Promise<void> {
+    if (this.sent >= bytes) return Promise.resolve();
+    return new Promise((resolve) => this.sentWaiters.push({ bytes, resolve }));
   }
 
   /** Lets a writer held at `holdAt` send the rest and end. */
@@ -35,6 +42,7 @@ export class SlowWriter {
       const piece = Buffer.from(this.bytes.subarray(o, Math.min(o + chunk, this.bytes.length)));
       this.sent += piece.length;
       yield piece;
+      this.sentWaiters = this.sentWaiters.filter((w) => (this.sent >= w.bytes ? (w.resolve(), false) : true));
     }
     this.finished = true;
   }

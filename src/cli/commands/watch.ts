@@ -103,6 +103,8 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
       logPoll?.unref();
       let result;
       try {
+        // The logs as they are now, before the first packet: what the path named at the start is what is followed.
+        if (logs.length) await watch.pollLogs();
         result = await watch.run(file);
       } finally {
         // Stopped while the writer still holds the pipe open: let go of it, or the process would
