@@ -37,6 +37,8 @@ export interface WatchStats {
   expired: number;
   /** Packets the capturing system dropped (pcapng Interface Statistics Blocks; null: not recorded). */
   kernelDrops: number | null;
+  /** `--interface`: packets tcpdump last said the kernel dropped (null until it said); absent when watch did not start tcpdump. */
+  tcpdumpDrops?: number | null;
   incidents: number;
 }
 
@@ -59,6 +61,8 @@ export interface WatchOptions extends AnalyzeOptions {
   finalWarnings?: () => Promise<string[]>;
   /** Capture-time seconds between `stats` events (0: none). */
   statsIntervalSeconds?: number;
+  /** `--interface`: what tcpdump last said the kernel dropped (for `stats`). */
+  tcpdumpDrops?: () => number | null;
   /** `--logs`: the files are followed as they grow; each incident waits this long for its lines (`--log-wait`, seconds). */
   logWaitSeconds?: number;
   /** The wall clock (ms), for the one wait that capture and log time cannot end (both stand still); tests pass their own. */
@@ -198,6 +202,7 @@ export class Watch {
       evicted: v.table.stats.evicted,
       expired: v.table.stats.expired,
       kernelDrops: v.parser?.kernelDrops ?? null,
+      ...(this.options.tcpdumpDrops && { tcpdumpDrops: this.options.tcpdumpDrops() }),
       incidents: this.incidents,
     };
   }

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, connect, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -28,7 +29,48 @@ const ajv = new Ajv2020({ allErrors: true, strict: true });
 ajv.addSchema(load('analysis-v2.schema.json'));
 const validate = ajv.compile(load('watch-event-v1.schema.json'));
 
+/**
+ * A stand-in for tcpdump with counts we know: it says it listens, writes a lab capture to stdout and
+ * keeps it open; on SIGUSR1 it prints its counts as tcpdump does (one line), on SIGTERM the three
+ * lines tcpdump prints at exit, and ends. Real tcpdump on the loopback never drops: this is how the
+ * drop counts are shown to reach `stats` and the summary.
+ */
+function fakeTcpdump(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'flowdoc-fake-tcpdump-'));
+  const bin = join(dir, 'tcpdump');
+  writeFileSync(bin, `#!/bin/bash
+trap 'echo "tcpdump: 40 packets captured, 42 packets received by filter, 2 packets dropped by kernel" >&2' USR1
+trap 'printf "40 packets captured\\n45 packets received by filter\\n5 packets dropped by kernel\\n" >&2; exit 0' TERM
+echo "tcpdump: listening on $2, link-type EN10MB (Ethernet), snapshot length 262144 bytes" >&2
+cat ${JSON.stringify(join(REPO_ROOT, 'captures/rst-after-idle/client-eth.pcap'))}
+while :; do sleep 0.05 & wait $!; done
+`);
+  chmodSync(bin, 0o755);
+  return bin;
+}
+
 describe('flowdoc watch --interface starts tcpdump itself', () => {
+  it('tells the drops tcpdump reports in stats events while it runs (asked with SIGUSR1), and those at its exit in the summary', async () => {
+    const bin = fakeTcpdump();
+    const run = new WatchRun(['--interface', 'eth9', '--tcpdump', bin, '--stats-interval', '1'], Readable.from([]));
+    try {
+      await run.next((e) => e.event === 'listening');
+      const before = await run.next((e) => e.event === 'stats');
+      expect((before.stats as Record<string, unknown>).tcpdumpDrops).toBe(null); // asked at this event; not answered yet
+      const answered = await run.next((e) => e.event === 'stats' && (e.stats as Record<string, unknown>).tcpdumpDrops !== null);
+      expect(answered.stats).toMatchObject({ tcpdumpDrops: 2, kernelDrops: null });
+      run.signals.emit('SIGINT');
+      expect(await run.done).toBe(1);
+      const summary = run.events.at(-1)!.report as Record<string, any>;
+      expect(summary.warnings).toContain('tcpdump reported 5 packets dropped by the kernel: evidence may be missing');
+      expect(summary.incidents).toHaveLength(1);
+      for (const x of run.events) expect(validate(x), JSON.stringify(validate.errors?.slice(0, 3))).toBe(true);
+      expect(run.stderr).toBe('');
+    } finally {
+      rmSync(dirname(bin), { recursive: true, force: true });
+    }
+  });
+
   it('names the missing binary and the exact command in one line (exit 2)', async () => {
     const r = await runCli(['watch', '--interface', 'lo', '--filter', 'tcp port 80', '--tcpdump', '/nonexistent/tcpdump']);
     expect(r.code).toBe(2);

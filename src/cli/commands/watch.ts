@@ -70,8 +70,11 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
       if (fileArg !== undefined) readStdinGuard(file, io);
       const colour = useColour(io);
       let events = 0;
+      let askTcpdump: (() => void) | null = null;
       const emit = (e: WatchEvent) => {
         events++;
+        // Each stats event asks tcpdump for its counts: the next one carries its answer.
+        if (e.event === 'stats') askTcpdump?.();
         io.stdout(renderWatchEvent(e, format, { colour, captureLabel: file }));
       };
       const stop = new AbortController();
@@ -81,12 +84,13 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
         tcpdump = await startTcpdump(opts.interface, opts.filter, () => tellListening?.(), opts.tcpdump);
       }
       const child = tcpdump;
+      if (child) askTcpdump = () => child.requestCounts();
       const watch = new Watch(emit, {
         stdin: child ? child.stdout : io.stdin, statsIntervalSeconds, idleThresholdSeconds, maxConnections, lbTimeouts,
         ...(idleExpirySeconds !== undefined && { idleExpirySeconds }),
         ...(logs.length > 0 && { logs, skewSeconds, logWaitSeconds, ...(opts.logFormat !== undefined && { logFormat: opts.logFormat }) }),
         // With tcpdump, a stop stops tcpdump: it flushes what it holds, and its stream ends like a file.
-        ...(child ? { finalWarnings: async () => dropWarning((await child.exited).dropped) } : { signal: stop.signal }),
+        ...(child ? { finalWarnings: async () => dropWarning((await child.exited).dropped), tcpdumpDrops: () => child.dropped } : { signal: stop.signal }),
       });
       tellListening = () => watch.tell({ event: 'listening', time: null, command: child!.command });
       const onStop = () => (child ? child.stop() : stop.abort());
