@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { CaptureSummary, ReadOptions } from '../capture/index.js';
+import type { CaptureRecord, CaptureSummary, ReadOptions } from '../capture/index.js';
 import type { CaptureParser } from '../capture/parser.js';
 import { linkTypeName } from '../decode/index.js';
 import { correlate, type CorrelatedIncident, type HopLogs, type LogsSummary, type VantageAlignment } from '../correlate/index.js';
@@ -58,6 +58,8 @@ export interface AnalyzeLive {
   onStart?(view: AnalysisView): void;
   /** After every TCP segment reached the connection table, with its capture time (µs). */
   onSegment?(micros: number): void;
+  /** Every record as read (see FlowRunHooks.onRecord). */
+  onRecord?(r: CaptureRecord): void;
 }
 
 /** The analysis while it runs (a live stream). */
@@ -198,6 +200,7 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
         },
         onClosed: (c) => live!.onClosed(c),
         ...(options.live.onSegment && { onSegment: options.live.onSegment }),
+        ...(options.live.onRecord && { onRecord: options.live.onRecord }),
       },
     }),
     table: {

@@ -34,6 +34,8 @@ export interface FlowRunHooks {
   onClosed?(c: LiveConnection): void;
   /** After every TCP segment reached the table, with its capture time (µs). */
   onSegment?(micros: number): void;
+  /** Every record as read, before it is decoded (`watch --save` keeps the raw capture); valid only during the call. */
+  onRecord?(r: CaptureRecord): void;
 }
 
 /** What one pass over a capture produced, besides the connections handed to the callback. */
@@ -63,7 +65,9 @@ export async function runFlows(file: string, onConnection: (c: Connection) => vo
   const counts: FlowCounts = { tcpSegments: 0, notTcp: 0, damagedTcp: 0, timeReversals: 0, lastMicros: -Infinity };
   live?.onStart?.(table, counts);
   const onSegment = live?.onSegment;
+  const onRecord = live?.onRecord;
   const sink = (r: CaptureRecord) => {
+    onRecord?.(r);
     const p = decoder.decode(r);
     if (p.protocol !== IpProtocol.TCP || p.isFragment) { counts.notTcp++; return; }
     if (p.status !== DecodeStatus.OK) { counts.damagedTcp++; return; }

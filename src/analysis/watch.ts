@@ -1,3 +1,4 @@
+import type { CaptureRecord } from '../capture/index.js';
 import type { CorrelatedIncident } from '../correlate/index.js';
 import type { AtRiskConnection, Destination, LbTimeouts } from '../detect/index.js';
 import { isoWithPrecision } from '../shared/time.js';
@@ -43,8 +44,18 @@ export interface WatchStats {
 }
 
 /** One line of `flowdoc watch`'s ndjson output. `time` is capture time (ISO, µs) unless said otherwise. */
+/** `--save`: where one key frame of an incident is kept (a file of the ring, its frame number there; null: not kept). */
+export type SavedFrames = Record<string, { file: string; frame: number } | null>;
+
+/** The raw capture kept beside the reports (`--save`). */
+export interface SavedCapture {
+  write(r: CaptureRecord): void;
+  /** Where these stream frames are kept (the files named are kept from now on). */
+  locate(frames: readonly number[]): ({ file: string; frame: number } | null)[];
+}
+
 export type WatchEvent =
-  | { event: 'incident'; time: string | null; incident: CorrelatedIncident }
+  | { event: 'incident'; time: string | null; incident: CorrelatedIncident; saved?: SavedFrames }
   | { event: 'destination'; time: string | null; server: string; changed: ('keepalive' | 'idle-timeout')[]; destination: Destination }
   /** `--interface`: tcpdump runs and captures (the exact command it ran). */
   | { event: 'listening'; time: string | null; command: string }
@@ -61,6 +72,8 @@ export interface WatchOptions extends AnalyzeOptions {
   finalWarnings?: () => Promise<string[]>;
   /** Capture-time seconds between `stats` events (0: none). */
   statsIntervalSeconds?: number;
+  /** `--save`: every record is written here; incident events name where their key frames are kept. */
+  save?: SavedCapture;
   /** `--interface`: what tcpdump last said the kernel dropped (for `stats`). */
   tcpdumpDrops?: () => number | null;
   /** `--logs`: the files are followed as they grow; each incident waits this long for its lines (`--log-wait`, seconds). */
@@ -123,6 +136,7 @@ export class Watch {
           else this.tellIncident(incident);
         },
         onSegment: (micros) => this.onSegment(micros),
+        ...(this.options.save && { onRecord: (r: CaptureRecord) => this.options.save!.write(r) }),
       },
     });
     if (this.logJoin) {
@@ -148,7 +162,14 @@ export class Watch {
   private tellIncident(incident: CorrelatedIncident): void {
     this.incidents++;
     if (this.logJoin) this.toldIncidents.set(incidentKey(incident), incident);
-    this.emit({ event: 'incident', time: this.captureTime(), incident });
+    this.emit({ event: 'incident', time: this.captureTime(), incident, ...(this.options.save && { saved: this.savedFrames(incident) }) });
+  }
+
+  /** Each key frame of the incident (request, RST, …): the ring file and frame number that hold it. */
+  private savedFrames(incident: CorrelatedIncident): SavedFrames {
+    const named = Object.entries(incident.frames).filter((e): e is [string, number] => typeof e[1] === 'number');
+    const where = this.options.save!.locate(named.map(([, n]) => n));
+    return Object.fromEntries(named.map(([k], n) => [k, where[n]!]));
   }
 
   /** The report's incidents as they were told, with their log lines (one still waiting for its lines is reported without them). */

@@ -4,6 +4,7 @@ import { DEFAULT_LOG_WAIT_SECONDS } from '../../analysis/watch-logs.js';
 import { DEFAULT_IDLE_EXPIRY_SECONDS, DEFAULT_STATS_INTERVAL_SECONDS, Watch, type WatchEvent } from '../../analysis/watch.js';
 import { WATCH_FORMATS, renderWatchEvent } from '../../report/watch.js';
 import { type Io, UsageError, useColour } from '../io.js';
+import { CaptureRing, parseRotate } from '../save-ring.js';
 import { startTcpdump, type TcpdumpChild } from '../tcpdump.js';
 import { captureErrorLine, collect, parseFormat, parseHopFile, parseIdleThreshold, parseLbTimeouts, parseNumber, readStdinGuard } from './common.js';
 import { statSync } from 'node:fs';
@@ -23,6 +24,8 @@ interface WatchCliOptions {
   logFormat?: string;
   skew: string;
   logWait: string;
+  save?: string;
+  rotate: string;
 }
 
 /** How often (wall clock, ms) followed logs are read for new lines. */
@@ -50,6 +53,8 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
     .option('--log-format <format>', 'Envoy format string of the logs (default: detected per file)')
     .option('--skew <seconds>', 'clock-skew allowance between capture and logs', '1')
     .option('--log-wait <seconds>', 'with --logs: how long past its RST an incident waits for its log lines (capture time, log time, or wall clock when both stand still)', String(DEFAULT_LOG_WAIT_SECONDS))
+    .option('--save <dir>', 'keep the raw capture in DIR as a ring of pcap files (see --rotate); incident events name the file and frame that hold each key frame, and those files are kept')
+    .option('--rotate <files:size>', 'with --save: FILES files of SIZE bytes each (K, M, G: powers of 1024), the oldest deleted past it, like tcpdump -W FILES -C SIZE', '10:100M')
     .option('--fail-on <what>', 'exit 1 on incidents or connections that will fail on next use (findings), on incidents only (incidents), or never (none)', 'findings')
     .action(async (fileArg: string | undefined, opts: WatchCliOptions) => {
       const format = parseFormat(opts.format, WATCH_FORMATS);
@@ -58,6 +63,8 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
       const idleThresholdSeconds = parseIdleThreshold(opts.idleThreshold);
       const maxConnections = parseNumber(opts.maxConnections, '--max-connections', { min: 1, integer: true });
       const lbTimeouts = parseLbTimeouts(opts.lbTimeout);
+      const rotate = parseRotate(opts.rotate);
+      if (opts.save === undefined && opts.rotate !== '10:100M') throw new UsageError('--rotate needs --save DIR (where the ring of files goes)');
       const logs = opts.logs.map(parseHopFile);
       for (const l of logs) checkFollowable(l.file);
       const skewSeconds = parseNumber(opts.skew, '--skew', { min: 0 });
@@ -80,6 +87,7 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
       const stop = new AbortController();
       let tcpdump: TcpdumpChild | null = null;
       let tellListening: (() => void) | null = null;
+      const ring = opts.save !== undefined ? new CaptureRing(opts.save, rotate.files, rotate.bytes) : null;
       if (opts.interface !== undefined) {
         tcpdump = await startTcpdump(opts.interface, opts.filter, () => tellListening?.(), opts.tcpdump);
       }
@@ -88,6 +96,7 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
       const watch = new Watch(emit, {
         stdin: child ? child.stdout : io.stdin, statsIntervalSeconds, idleThresholdSeconds, maxConnections, lbTimeouts,
         ...(idleExpirySeconds !== undefined && { idleExpirySeconds }),
+        ...(ring && { save: ring }),
         ...(logs.length > 0 && { logs, skewSeconds, logWaitSeconds, ...(opts.logFormat !== undefined && { logFormat: opts.logFormat }) }),
         // With tcpdump, a stop stops tcpdump: it flushes what it holds, and its stream ends like a file.
         ...(child ? { finalWarnings: async () => dropWarning((await child.exited).dropped), tcpdumpDrops: () => child.dropped } : { signal: stop.signal }),
@@ -116,6 +125,7 @@ export function registerWatch(program: Command, io: Io, setExit: (code: number) 
         if (stop.signal.aborted) (io.stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
         if (heartbeat) clearInterval(heartbeat);
         if (logPoll) clearInterval(logPoll);
+        ring?.close();
         for (const s of STOP_SIGNALS) io.signals?.off(s, onStop);
         for (const s of SUMMARY_SIGNALS) io.signals?.off(s, onSummary);
       }
