@@ -1,12 +1,20 @@
 import { closeSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CaptureRecord } from '../capture/index.js';
-import { ByteWriter } from '../writer/bytes.js';
-import { writePcapHeader, writePcapRecord, type PcapFileOptions } from '../writer/pcap.js';
 import { UsageError } from './io.js';
 
 /** Where one frame of the stream is kept: a file of the ring and its frame number there (1-based, as Wireshark numbers it). */
 export interface SavedFrame { file: string; frame: number }
+
+/** One pcap file's header settings: its link type and whether timestamps are in ns. */
+interface PcapHeader { linkType: number; nanos: boolean }
+
+/** Classic pcap, little-endian (the capture stage reads both byte orders). */
+const PCAP_MAGIC_MICROS = 0xa1b2c3d4;
+const PCAP_MAGIC_NANOS = 0xa1b23c4d;
+const PCAP_SNAPLEN = 262_144;
+const FILE_HEADER_BYTES = 24;
+const RECORD_HEADER_BYTES = 16;
 
 interface RingFile { path: string; firstFrame: number; frames: number; bytes: number; kept: boolean; deleted: boolean }
 
@@ -23,8 +31,10 @@ const FLUSH_BYTES = 64 * 1024;
  */
 export class CaptureRing {
   private readonly files: RingFile[] = [];
-  private current: { file: RingFile; fd: number; header: PcapFileOptions } | null = null;
-  private readonly out = new ByteWriter(FLUSH_BYTES + 65536);
+  private current: { file: RingFile; fd: number; header: PcapHeader } | null = null;
+  /** Records gathered for the next write (a packet is at most the snap length, so it always fits after a flush). */
+  private readonly out = Buffer.allocUnsafe(FLUSH_BYTES + RECORD_HEADER_BYTES + PCAP_SNAPLEN);
+  private used = 0;
   private serial = 0;
 
   constructor(private readonly dir: string, private readonly maxFiles: number, private readonly maxBytes: number) {
@@ -39,26 +49,33 @@ export class CaptureRing {
   write(r: CaptureRecord): void {
     const nanos = r.precision > 6;
     const cur = this.current;
-    if (!cur || cur.file.bytes >= this.maxBytes || cur.header.linkType !== r.linkType || Boolean(cur.header.nanos) !== nanos) {
+    if (!cur || cur.file.bytes >= this.maxBytes || cur.header.linkType !== r.linkType || cur.header.nanos !== nanos) {
       this.open(r.frame, { linkType: r.linkType, nanos });
     }
     const c = this.current!;
-    const before = this.out.length;
-    writePcapRecord(this.out, c.header, {
-      tsMicros: r.tsMicros, tsExtraNanos: r.tsExtraNanos,
-      data: r.data.subarray(r.start, r.start + r.capturedLength), originalLength: r.originalLength,
-    });
-    c.file.bytes += this.out.length - before;
+    const captured = Math.min(r.capturedLength, PCAP_SNAPLEN);
+    if (this.used + RECORD_HEADER_BYTES + captured > this.out.length) this.flush();
+    const sec = Math.floor(r.tsMicros / 1e6);
+    const micros = r.tsMicros - sec * 1e6;
+    const o = this.used;
+    this.out.writeUInt32LE(sec >>> 0, o);
+    this.out.writeUInt32LE(nanos ? micros * 1000 + r.tsExtraNanos : micros, o + 4);
+    this.out.writeUInt32LE(captured, o + 8);
+    this.out.writeUInt32LE(r.originalLength, o + 12);
+    this.out.set(r.data.subarray(r.start, r.start + captured), o + RECORD_HEADER_BYTES);
+    this.used += RECORD_HEADER_BYTES + captured;
+    c.file.bytes += RECORD_HEADER_BYTES + captured;
     c.file.frames++;
-    if (this.out.length >= FLUSH_BYTES) this.flush();
+    if (this.used >= FLUSH_BYTES) this.flush();
   }
 
   /** Writes what is gathered, so the files on disk hold every packet read so far. */
   flush(): void {
     const c = this.current;
-    if (!c || this.out.length === 0) return;
-    writeSync(c.fd, this.out.peek());
-    this.out.reset();
+    if (!c || this.used === 0) return;
+    let done = 0;
+    while (done < this.used) done += writeSync(c.fd, this.out, done, this.used - done);
+    this.used = 0;
   }
 
   /**
@@ -81,7 +98,7 @@ export class CaptureRing {
     this.current = null;
   }
 
-  private open(firstFrame: number, header: PcapFileOptions): void {
+  private open(firstFrame: number, header: PcapHeader): void {
     this.close();
     this.serial++;
     const path = join(this.dir, `flowdoc-watch-${String(this.serial).padStart(6, '0')}.pcap`);
@@ -91,8 +108,16 @@ export class CaptureRing {
     } catch (e) {
       throw new UsageError(`--save: cannot write ${path}: ${(e as Error).message.replace(/^[A-Z]+: /, '')}`);
     }
-    writePcapHeader(this.out, header);
-    const file: RingFile = { path, firstFrame, frames: 0, bytes: this.out.length, kept: false, deleted: false };
+    const o = this.used; // 0: close() flushed
+    this.out.writeUInt32LE(header.nanos ? PCAP_MAGIC_NANOS : PCAP_MAGIC_MICROS, o);
+    this.out.writeUInt16LE(2, o + 4);
+    this.out.writeUInt16LE(4, o + 6);
+    this.out.writeInt32LE(0, o + 8); // thiszone
+    this.out.writeUInt32LE(0, o + 12); // sigfigs
+    this.out.writeUInt32LE(PCAP_SNAPLEN, o + 16);
+    this.out.writeUInt32LE(header.linkType, o + 20);
+    this.used += FILE_HEADER_BYTES;
+    const file: RingFile = { path, firstFrame, frames: 0, bytes: FILE_HEADER_BYTES, kept: false, deleted: false };
     this.files.push(file);
     this.current = { file, fd, header };
     this.rotate();
