@@ -66,10 +66,26 @@ export class UsageError extends Error {
  * anywhere but the path given) or to stdout.
  */
 export function writeResult(io: Io, text: string, out: string | undefined, force: boolean): void {
-  if (!out || out === '-') {
-    io.stdout(text);
-    return;
+  const sink = openResult(io, out, force);
+  try {
+    sink.write(text);
+  } finally {
+    sink.close();
   }
+}
+
+/** Where a result is written piece by piece: stdout, or the `--out` file (opened now, checked like writeResult). */
+export interface ResultSink {
+  write(text: string): void;
+  close(): void;
+}
+
+/**
+ * Opens the result's destination before any work, so a result too large to hold (flows of a
+ * long capture) can be written as it is made, and a refused `--out` path is known at once.
+ */
+export function openResult(io: Io, out: string | undefined, force: boolean): ResultSink {
+  if (!out || out === '-') return { write: (t) => io.stdout(t), close: () => {} };
   if (existsSync(out) && !force) throw new UsageError(`${out} already exists (use --force to overwrite it)`);
   let fd: number;
   try {
@@ -77,9 +93,9 @@ export function writeResult(io: Io, text: string, out: string | undefined, force
   } catch (err) {
     throw new UsageError(`cannot write ${out}: ${(err as Error).message.replace(/^[A-Z]+: /, '')}`);
   }
-  try {
-    writeSync(fd, text);
-  } finally {
-    closeSync(fd);
-  }
+  let open = true;
+  return {
+    write: (t) => { writeSync(fd, t); },
+    close: () => { if (open) closeSync(fd); open = false; },
+  };
 }

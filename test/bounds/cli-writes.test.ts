@@ -18,6 +18,7 @@ const LOG = join(REPO_ROOT, 'captures/rst-after-idle/client.log');
 const COMMANDS: ReadonlyArray<readonly [string, string[]]> = [
   ['analyze', ['analyze', '--idle-threshold', '5', '--logs', `client=${LOG}`, '--fail-on', 'none', CAPTURE]],
   ['flows', ['flows', '--format', 'ndjson', CAPTURE]],
+  ['flows json', ['flows', '--format', 'json', CAPTURE]],
   ['info', ['info', CAPTURE]],
   ['logs', ['logs', LOG]],
 ];

@@ -3,7 +3,7 @@ import { analyzeCapture, DEFAULT_ATTEMPT_TIMEOUT_SECONDS } from '../../analysis/
 import type { Connection, ConnState } from '../../flows/index.js';
 import { renderFlowsTable } from '../../report/index.js';
 import { isoWithPrecision } from '../../shared/time.js';
-import { type Io, UsageError, useColour, writeResult } from '../io.js';
+import { type Io, openResult, UsageError, useColour, writeResult } from '../io.js';
 import { Progress } from '../progress.js';
 import { captureErrorLine, fileSize, parseFormat, parseNumber, parsePort, readStdinGuard } from './common.js';
 
@@ -42,39 +42,65 @@ export function registerFlows(program: Command, io: Io, setExit: (code: number) 
       const idleThresholdSeconds = parseNumber(opts.idleThreshold, '--idle-threshold', { min: 0 });
       const attemptTimeoutSeconds = parseNumber(opts.attemptTimeout, '--attempt-timeout', { min: 0 });
       const progress = new Progress(io, file, await fileSize(file));
-      const kept: Connection[] = [];
-      const streaming = format === 'ndjson' && !opts.out;
-      let pending = '';
-      const result = await analyzeCapture(file, {
-        stdin: io.stdin,
-        idleThresholdSeconds,
-        attemptTimeoutSeconds,
-        onProgress: (n) => progress.update(n),
-        onConnection: (c) => {
-          if (!keep(c)) return;
-          if (streaming) {
+      // json and ndjson are written as connections end (Zeek's conn.log order), so memory stays
+      // bounded by live connections however long the capture; only the table needs every row at once.
+      const table: Connection[] = [];
+      const sink = format === 'table' ? null : openResult(io, opts.out, Boolean(opts.force));
+      const json = format === 'json' ? new JsonConnections() : null;
+      let pending = json ? json.open() : '';
+      let result;
+      try {
+        result = await analyzeCapture(file, {
+          stdin: io.stdin,
+          idleThresholdSeconds,
+          attemptTimeoutSeconds,
+          onProgress: (n) => progress.update(n),
+          onConnection: (c) => {
+            if (!keep(c)) return;
+            if (!sink) { table.push(c); return; }
+            pending += json ? json.item(withTimes(c)) : JSON.stringify(withTimes(c)) + '\n';
             // Batched: one write per connection costs more than the analysis on short-connection captures.
-            pending += JSON.stringify(withTimes(c)) + '\n';
-            if (pending.length >= 1 << 16) { io.stdout(pending); pending = ''; }
-          }
-          else kept.push(c);
-        },
-      });
-      progress.done();
-      if (pending) io.stdout(pending);
-      kept.sort((a, b) => a.id - b.id);
-      if (!streaming) {
-        const text = format === 'json'
-          ? JSON.stringify({ capture: result.capture, summary: result.summary, connections: kept.map(withTimes), warnings: result.warnings }, null, 2) + '\n'
-          : format === 'ndjson' ? kept.map((c) => JSON.stringify(withTimes(c))).join('\n') + (kept.length ? '\n' : '')
-          : renderFlowsTable(kept, useColour(io) && !opts.out);
-        writeResult(io, text, opts.out, Boolean(opts.force));
+            if (pending.length >= 1 << 16) { sink.write(pending); pending = ''; }
+          },
+        });
+        progress.done();
+        if (json) pending += json.close({ capture: result.capture, summary: result.summary, warnings: result.warnings });
+        if (pending) sink?.write(pending);
+      } finally {
+        sink?.close();
+      }
+      if (!sink) {
+        table.sort((a, b) => a.id - b.id);
+        writeResult(io, renderFlowsTable(table, useColour(io) && !opts.out), opts.out, Boolean(opts.force));
       }
       if (result.capture.error) {
         io.stderr(captureErrorLine(result.capture.error, file, result.capture.packets));
         setExit(2);
       }
     });
+}
+
+/**
+ * `{ "connections": [ … ], "capture": …, "summary": …, "warnings": … }`, pretty-printed like the
+ * other JSON reports, written one connection at a time: the array comes first because the
+ * capture's summary is known only at its end.
+ */
+class JsonConnections {
+  private count = 0;
+
+  open(): string {
+    return '{\n  "connections": [';
+  }
+
+  item(c: object): string {
+    const text = JSON.stringify(c, null, 2).replace(/\n/g, '\n    ');
+    return `${this.count++ === 0 ? '' : ','}\n    ${text}`;
+  }
+
+  close(rest: object): string {
+    const tail = JSON.stringify(rest, null, 2); // "{\n  "capture": …\n}"
+    return `${this.count ? '\n  ' : ''}],\n${tail.slice(2)}\n`;
+  }
 }
 
 /** The record with its first/last packet times as ISO-8601 UTC (µs) up front, for people and tools. */
