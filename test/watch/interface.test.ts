@@ -132,5 +132,5 @@ describe('flowdoc watch --interface starts tcpdump itself', () => {
       for (const s of sockets) s.destroy();
       server.close();
     }
-  }, 20_000);
+  });
 });
