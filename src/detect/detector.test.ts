@@ -34,6 +34,14 @@ describe('incident rules', () => {
     });
     expect(i.idleSeconds).toBeCloseTo(900, 3);
     expect(i.displayFilter).toBe(`ip.addr == 10.0.0.1 && ip.addr == 10.9.9.9 && tcp.port == 40000 && tcp.port == 80 && frame.number >= ${lastBeforeIdle} && frame.number <= ${rst}`);
+    // The same evidence as data: endpoints, exact microseconds, the filter without its frames.
+    expect(i.endpoints).toEqual({ client: { host: '10.0.0.1', port: 40000 }, server: { host: '10.9.9.9', port: 80 }, ipVersion: 4 });
+    expect(i.connectionFilter).toBe('ip.addr == 10.0.0.1 && ip.addr == 10.9.9.9 && tcp.port == 40000 && tcp.port == 80');
+    expect(Number.isInteger(i.micros.request)).toBe(true);
+    expect(i.micros.request! - i.micros.lastBeforeIdle!).toBe(Math.round(i.idleSeconds! * 1e6));
+    for (const k of ['lastBeforeIdle', 'request', 'rst'] as const) {
+      expect(new Date(i.micros[k]! / 1000).toISOString().slice(0, 23)).toBe(i.times[k]!.slice(0, 23));
+    }
     expect(i.verdict.culprit).toBe('middlebox');
     expect(r.summary.incidentsByKind).toEqual({ 'stale-reuse-rst': 1 });
     expect(r.destinations[0]!.keepalive.text).toMatch(/^off: no keepalive probes on 1 connection with idle gaps up to 900 s/);
@@ -79,6 +87,9 @@ describe('incident rules', () => {
       kind: 'stale-reuse-timeout', retransmissions: 4, gaveUp: 'client-rst', rst: null,
       frames: { request: req, rst: null, lastRetransmission: last },
     });
+    const m = r.incidents[0]!.micros;
+    // 0.2 + 0.4 + 0.8 + 1.6 s of backoff, plus the writer's 100 µs between packets
+    expect(m.lastRetransmission! - m.request!).toBe(3_000_000 + 4 * 100);
     expect(r.incidents[0]!.verdict.culprit).toBe('middlebox');
   });
 
@@ -197,6 +208,7 @@ describe('incident rules', () => {
     const r = await analyzeBytes(cap.toPcapng({ linkType: 1 }));
     expect(r.incidents[0]).toMatchObject({ kind: 'stale-reuse-rst', client: '[2001:db8::10]:40000', rst: { origin: 'middlebox', ttl: 64, serverTtl: 60 } });
     expect(r.incidents[0]!.displayFilter).toMatch(/^ipv6\.addr == 2001:db8::10 && ipv6\.addr == 2001:db8:9::9 && /);
+    expect(r.incidents[0]!.endpoints).toEqual({ client: { host: '2001:db8::10', port: 40000 }, server: { host: '2001:db8:9::9', port: 80 }, ipVersion: 6 });
   });
 
   it('reports one incident when the request after idle was retransmitted before the RST', async () => {

@@ -4,6 +4,7 @@ import { fmtSeconds, makeBracket } from './bracket.js';
 import { httpRequestText } from './request-text.js';
 import type {
   AtRiskConnection, Destination, GoawayEvidence, Incident, IncidentKind, KeepaliveVerdict, ProbeEvidence, RequestEvidence, RetrySafety, RstEvidence, StreamEvidence, TimeoutBracket,
+  HostPort,
 } from './incident.js';
 import { hopsFromTtl, rstOrigin } from './ttl.js';
 
@@ -80,6 +81,7 @@ interface PendingIncident {
   maxPacketGapSeconds: number | null;
   retransmissions: number;
   lastRetransmission?: number;
+  lastRetransmissionMicros?: number;
   gaveUp?: 'client-rst' | 'client-fin' | 'capture-end' | 'keepalive-timeout';
   probe?: { frame: number; micros: number; side: 'client' | 'server'; idleBefore: number; packetGap: number; probes: number; answered: number };
   laterRequest?: number;
@@ -169,6 +171,7 @@ export class Detector {
         found.push({
           ...base, kind: 'stale-reuse-timeout', rstFrame: null, rstMicros: null, rstTtl: null, rstFromServer: false, gaveUp,
           ...(a.lastRetransmissionFrame !== null && { lastRetransmission: a.lastRetransmissionFrame }),
+          ...(a.lastRetransmissionMicros !== null && { lastRetransmissionMicros: a.lastRetransmissionMicros }),
         });
         foundStale = true;
       }
@@ -442,18 +445,25 @@ export class Detector {
       implies: impliedKeepalive(p.probe.idleBefore, p.probe.side === 'client' ? c.clientStats.keepaliveIntervalSeconds : c.serverStats.keepaliveIntervalSeconds),
     };
     const lastBeforeMicros = p.lastBeforeMicros;
+    const requestMicros = p.requestMicros ?? (p.requestFrame === null ? null : requestMessage(c, p.requestFrame)?.micros ?? null);
     const incident: Incident = {
       kind: p.kind,
       connection: c.id,
       client: c.client,
       server: c.server,
+      endpoints: { client: hostPortOf(c.client), server: hostPortOf(c.server), ipVersion: c.ipVersion },
       idleSeconds: p.idleSeconds === null ? null : round6(p.idleSeconds),
       maxPacketGapSeconds: p.maxPacketGapSeconds === null ? null : round6(p.maxPacketGapSeconds),
       keepaliveProbes: { client: p.gap?.clientProbes ?? 0, server: p.gap?.serverProbes ?? 0 },
       frames,
       times: {
-        lastBeforeIdle: t(lastBeforeMicros), request: t(p.requestMicros) ?? (request?.time || null), rst: rst?.time ?? null,
+        lastBeforeIdle: t(lastBeforeMicros), request: t(requestMicros), rst: t(p.rstMicros),
         ...(p.serverFinMicros !== undefined && { serverFin: t(p.serverFinMicros) }),
+      },
+      micros: {
+        lastBeforeIdle: lastBeforeMicros, request: requestMicros, rst: p.rstMicros,
+        ...(p.serverFinMicros !== undefined && { serverFin: p.serverFinMicros }),
+        ...(p.lastRetransmissionMicros !== undefined && { lastRetransmission: p.lastRetransmissionMicros }),
       },
       retransmissions: p.retransmissions,
       ...(p.serverIdleBeforeFinSeconds !== undefined && { serverIdleBeforeFinSeconds: round6(p.serverIdleBeforeFinSeconds) }),
@@ -465,6 +475,7 @@ export class Detector {
       request,
       rst,
       displayFilter: displayFilter(c, [p.lastBeforeFrame, p.requestFrame, p.rstFrame, goaway?.frame ?? null, p.serverFin ?? null, p.lastRetransmission ?? null, p.probe?.frame ?? null, p.laterRequest ?? null]),
+      connectionFilter: connectionFilter(c),
       history: c.history,
       summary: '',
     };
@@ -651,9 +662,14 @@ function killedStreams(c: Connection, p: PendingIncident, t: (m: number | null) 
   return { listed, notListed };
 }
 
+/** The request the application sent in `frame` (an HTTP head or TLS application data), if sniffed. */
+function requestMessage(c: Connection, frame: number): AppMessage | undefined {
+  return c.app.find((x) => x.frame === frame && (x.kind === 'http-request' || x.kind === 'tls-application-data'));
+}
+
 function requestEvidence(c: Connection, frame: number | null, t: (m: number | null) => string | null): RequestEvidence | null {
   if (frame === null) return null;
-  const m: AppMessage | undefined = c.app.find((x) => x.frame === frame && (x.kind === 'http-request' || x.kind === 'tls-application-data'));
+  const m = requestMessage(c, frame);
   if (m && m.kind === 'http-request') {
     return {
       frame, time: t(m.micros)!, protocol: 'http', method: m.method!, path: m.path!,
@@ -669,13 +685,23 @@ function requestEvidence(c: Connection, frame: number | null, t: (m: number | nu
 
 /** A Wireshark display filter for the connection's packets around the evidence. */
 export function displayFilter(c: Connection, frames: (number | null)[]): string {
-  const [cHost, cPort] = splitEndpoint(c.client);
-  const [sHost, sPort] = splitEndpoint(c.server);
-  const ip = c.ipVersion === 6 ? 'ipv6.addr' : 'ip.addr';
   const known = frames.filter((f): f is number => f !== null);
   const lo = known.length ? Math.min(...known) : c.firstFrame;
   const hi = known.length ? Math.max(...known) : c.lastFrame;
-  return `${ip} == ${cHost} && ${ip} == ${sHost} && tcp.port == ${cPort} && tcp.port == ${sPort} && frame.number >= ${lo} && frame.number <= ${hi}`;
+  return `${connectionFilter(c)} && ${frameRange(lo, hi)}`;
+}
+
+/** A Wireshark display filter for every packet of the connection (both directions). */
+export function connectionFilter(c: { readonly client: string; readonly server: string; readonly ipVersion: 4 | 6 }): string {
+  const [cHost, cPort] = splitEndpoint(c.client);
+  const [sHost, sPort] = splitEndpoint(c.server);
+  const ip = c.ipVersion === 6 ? 'ipv6.addr' : 'ip.addr';
+  return `${ip} == ${cHost} && ${ip} == ${sHost} && tcp.port == ${cPort} && tcp.port == ${sPort}`;
+}
+
+/** The display-filter clause for frames lo..hi (Wireshark numbers, 1-based). */
+export function frameRange(lo: number, hi: number): string {
+  return `frame.number >= ${lo} && frame.number <= ${hi}`;
 }
 
 function summarise(i: Incident): string {
@@ -730,6 +756,11 @@ export function splitEndpoint(ep: string): [string, string] {
   const i = ep.lastIndexOf(':');
   const host = ep.slice(0, i);
   return [host.startsWith('[') ? host.slice(1, -1) : host, ep.slice(i + 1)];
+}
+
+function hostPortOf(ep: string): HostPort {
+  const [host, port] = splitEndpoint(ep);
+  return { host, port: Number(port) };
 }
 
 function hostOf(ep: string): string {

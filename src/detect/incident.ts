@@ -120,12 +120,20 @@ export interface RetrySafety {
   readonly text: string;
 }
 
+/** An address and port as data (IPv6 without brackets): what `client` / `server` display as `ip:port`. */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface Incident {
   readonly kind: IncidentKind;
   /** Id of the connection (as in `flowdoc flows`). */
   readonly connection: number;
+  /** The two ends for display (`10.0.0.1:80`, `[2001:db8::1]:443`); `endpoints` has them as data. */
   readonly client: string;
   readonly server: string;
+  readonly endpoints: { readonly client: HostPort; readonly server: HostPort; readonly ipVersion: 4 | 6 };
   /** Silence before the request, in seconds (null for reset-in-flight when no gap applies). */
   readonly idleSeconds: number | null;
   /** Longest silence between two packets within it (smaller than idleSeconds only when keepalive probes were sent). */
@@ -157,6 +165,18 @@ export interface Incident {
     /** reuse-after-fin only: when the server's FIN came. */
     readonly serverFin?: string | null;
   };
+  /**
+   * The instants of `times` (and of the other key frames) in microseconds since the epoch — exact
+   * integers, for programs and for the report's own arithmetic; `times` is their ISO display.
+   */
+  readonly micros: {
+    readonly lastBeforeIdle: number | null;
+    readonly request: number | null;
+    readonly rst: number | null;
+    readonly serverFin?: number;
+    /** stale-reuse-timeout only: the last retransmission of the request seen. */
+    readonly lastRetransmission?: number;
+  };
   /** reuse-after-fin only: how long the connection was idle when the server closed it (≈ its keep-alive timeout). */
   readonly serverIdleBeforeFinSeconds?: number;
   /** Retransmissions of the request (stale-reuse-timeout). */
@@ -179,6 +199,8 @@ export interface Incident {
   readonly rst: RstEvidence | null;
   /** A Wireshark display filter isolating the evidence (use with `tshark -r FILE -Y '…'`). */
   readonly displayFilter: string;
+  /** The connection's part of displayFilter, without its frame range: add your own (`&& frame.number <= N`). */
+  readonly connectionFilter: string;
   /** Connection history letters, for reference (see HISTORY_LETTERS). */
   readonly history: string;
   /** One sentence a person can read. */

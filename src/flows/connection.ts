@@ -146,6 +146,7 @@ export interface GapAftermath {
   /** Retransmissions of client payload after the request, before any server payload. */
   readonly requestRetransmissions: number;
   readonly lastRetransmissionFrame: number | null;
+  readonly lastRetransmissionMicros: number | null;
   /** First server payload after the gap (a response: the connection was still alive). */
   readonly replyFrame: number | null;
   /**

@@ -31,6 +31,7 @@ interface OpenAftermath {
   requestMicros: number | null;
   requestRetransmissions: number;
   lastRetransmissionFrame: number | null;
+  lastRetransmissionMicros: number | null;
   /** Sequence number just past the request's bytes (valid once requestFrame is set). */
   requestEndSeq: number;
   requestAcked: boolean;
@@ -397,7 +398,7 @@ export class LiveConnection {
       (this.gaps ??= []).push(gap);
       this.aftermath = {
         gapIndex: this.gaps.length - 1, requestFrame: null, requestMicros: null, requestRetransmissions: 0,
-        lastRetransmissionFrame: null, requestEndSeq: 0, requestAcked: false, requestAckFrame: null, replyFrame: null, serverPackets: 0, rst: null, fin: null, lastFrame: frame, lastMicros: micros,
+        lastRetransmissionFrame: null, lastRetransmissionMicros: null, requestEndSeq: 0, requestAcked: false, requestAckFrame: null, replyFrame: null, serverPackets: 0, rst: null, fin: null, lastFrame: frame, lastMicros: micros,
       };
     }
     const a = this.aftermath;
@@ -412,6 +413,7 @@ export class LiveConnection {
         } else if (retransmission && a.replyFrame === null) {
           a.requestRetransmissions++;
           a.lastRetransmissionFrame = frame;
+          a.lastRetransmissionMicros = micros;
         }
       }
       if (side === 'server' && a.requestFrame !== null) {
@@ -664,7 +666,7 @@ export class LiveConnection {
 function aftermathOf(a: OpenAftermath): GapAftermath {
   return {
     requestFrame: a.requestFrame, requestMicros: a.requestMicros, requestRetransmissions: a.requestRetransmissions,
-    lastRetransmissionFrame: a.lastRetransmissionFrame, requestAcked: a.requestAcked, requestAckFrame: a.requestAckFrame, replyFrame: a.replyFrame, serverPackets: a.serverPackets, rst: a.rst, fin: a.fin,
+    lastRetransmissionFrame: a.lastRetransmissionFrame, lastRetransmissionMicros: a.lastRetransmissionMicros, requestAcked: a.requestAcked, requestAckFrame: a.requestAckFrame, replyFrame: a.replyFrame, serverPackets: a.serverPackets, rst: a.rst, fin: a.fin,
     lastFrame: a.lastFrame, lastMicros: a.lastMicros,
   };
 }
@@ -672,7 +674,7 @@ function aftermathOf(a: OpenAftermath): GapAftermath {
 const FIRST_LETTER_BITS = { d: 1, k: 2, a: 4 } as const;
 
 const EMPTY_AFTERMATH: GapAftermath = {
-  requestFrame: null, requestMicros: null, requestRetransmissions: 0, lastRetransmissionFrame: null,
+  requestFrame: null, requestMicros: null, requestRetransmissions: 0, lastRetransmissionFrame: null, lastRetransmissionMicros: null,
   requestAcked: false, requestAckFrame: null, replyFrame: null, serverPackets: 0, rst: null, fin: null, lastFrame: 0, lastMicros: 0,
 };
 

@@ -7,7 +7,7 @@ import { INCIDENT_KIND_MEANINGS, httpRequestText, type IncidentKind } from '../d
 import type { LogMatch } from '../correlate/index.js';
 import { isStale, lastRetransmissionTime, maxOf, minOf, serverFinTime, type ReportIncident, type ReportInput } from './input.js';
 import type { Remedy } from './remedies/index.js';
-import { fmtDuration, isoToMicros } from './time.js';
+import { fmtDuration } from './time.js';
 
 export const KIND_TITLES: Readonly<Record<IncidentKind, string>> = {
   'stale-reuse-rst': 'reset after idle',
@@ -63,9 +63,9 @@ export function whichHop(i: ReportIncident): string {
 
 /** Time of the last packet before the idle gap: given, or the request time minus the idle. */
 export function lastBeforeMicros(i: ReportIncident): number | null {
-  const t = isoToMicros(i.times.lastBeforeIdle);
+  const t = i.micros.lastBeforeIdle;
   if (t !== null) return t;
-  const req = isoToMicros(i.times.request);
+  const req = i.micros.request;
   return req !== null && i.idleSeconds !== null ? req - Math.round(i.idleSeconds * 1e6) : null;
 }
 
@@ -168,14 +168,14 @@ export function incidentEvents(i: ReportIncident): { micros: number; frame: numb
   const ev: { micros: number; frame: number | null; event: string }[] = [];
   const last = lastBeforeMicros(i);
   if (last !== null && i.frames.lastBeforeIdle !== null) ev.push({ micros: last, frame: i.frames.lastBeforeIdle, event: i.idleSeconds !== null ? `last packet before ${fmtDuration(i.idleSeconds)} of silence` : 'last packet before the request' });
-  const fin = isoToMicros(serverFinTime(i));
+  const fin = (i.micros.serverFin ?? null);
   if (fin !== null) ev.push({ micros: fin, frame: i.frames.serverFin ?? null, event: 'server FIN: the server closed the idle connection' });
-  const req = isoToMicros(i.times.request);
+  const req = i.micros.request;
   const probes = i.keepaliveProbes.client + i.keepaliveProbes.server;
   if (req !== null) ev.push({ micros: req, frame: i.frames.request, event: `request ${requestLabel(i)}${i.idleSeconds !== null && i.kind !== 'reset-in-flight' ? ` after ${fmtDuration(i.idleSeconds)} idle (${probes ? `${probes} keepalive probes` : 'no keepalive probes'})` : ''}` });
-  const retx = isoToMicros(lastRetransmissionTime(i));
+  const retx = i.micros.lastRetransmission ?? null;
   if (retx !== null) ev.push({ micros: retx, frame: i.frames.lastRetransmission ?? null, event: `last of ${i.retransmissions} retransmissions, no answer` });
-  const rst = isoToMicros(i.times.rst);
+  const rst = i.micros.rst;
   if (rst !== null && i.rst) ev.push({ micros: rst, frame: i.rst.frame, event: `RST from ${i.rst.from} (TTL ${i.rst.ttl}, ${i.rst.origin})` });
   for (const m of i.logs ?? []) {
     if (m.entry.startMs === null) continue;

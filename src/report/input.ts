@@ -1,6 +1,7 @@
 import type { AnalysisResult } from '../analysis/analyze.js';
 import type { HopEvidence, LogMatch, LogsSummary, Verdict, VantageEvidence, VantageVerdict } from '../correlate/index.js';
 import type { Incident, StreamEvidence } from '../detect/index.js';
+import { microsToIso } from './time.js';
 
 /**
  * An incident as the renderers take it: the packet evidence, plus what the logs of every hop say
@@ -35,20 +36,14 @@ export type ReportInput = Omit<AnalysisResult, 'incidents' | 'atRisk'> & {
   readonly atRisk?: AnalysisResult['atRisk'];
 };
 
-/** Extra evidence times the detector may add later; read when present, never required. */
-interface ExtraTimes {
-  readonly serverFin?: string | null;
-  readonly lastRetransmission?: string | null;
-}
-
 /** Time of the server's FIN (reuse-after-fin), when the evidence has it. */
 export function serverFinTime(i: Incident): string | null {
-  return (i.times as Incident['times'] & ExtraTimes).serverFin ?? null;
+  return i.times.serverFin ?? null;
 }
 
 /** Time of the last retransmission (stale-reuse-timeout), when the evidence has it. */
 export function lastRetransmissionTime(i: Incident): string | null {
-  return (i.times as Incident['times'] & ExtraTimes).lastRetransmission ?? null;
+  return i.micros.lastRetransmission !== undefined ? microsToIso(i.micros.lastRetransmission) : null;
 }
 
 /**

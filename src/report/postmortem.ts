@@ -370,10 +370,10 @@ export function timelineOf(i: ReportIncident, n: number): IncidentTimeline {
   const points: TimelinePoint[] = [];
   const last = lastBeforeMicros(i);
   if (i.frames.lastBeforeIdle !== null) points.push({ lane: 'both', micros: last, frame: i.frames.lastBeforeIdle, mark: 'last', label: 'last packet' });
-  if (i.frames.serverFin !== undefined) points.push({ lane: 'server', micros: isoToMicros(serverFinTime(i)), frame: i.frames.serverFin, mark: 'fin', label: 'FIN' });
-  if (i.frames.request !== null) points.push({ lane: 'client', micros: isoToMicros(i.times.request), frame: i.frames.request, mark: 'request', label: requestLabel(i) });
-  if (i.rst) points.push({ lane: 'server', micros: isoToMicros(i.rst.time), frame: i.rst.frame, mark: 'rst', label: `RST TTL ${i.rst.ttl}${i.rst.serverTtl !== null ? ` (server ${i.rst.serverTtl})` : ''}: ${i.rst.origin}` });
-  const req = isoToMicros(i.times.request);
+  if (i.frames.serverFin !== undefined) points.push({ lane: 'server', micros: (i.micros.serverFin ?? null), frame: i.frames.serverFin, mark: 'fin', label: 'FIN' });
+  if (i.frames.request !== null) points.push({ lane: 'client', micros: i.micros.request, frame: i.frames.request, mark: 'request', label: requestLabel(i) });
+  if (i.rst) points.push({ lane: 'server', micros: i.micros.rst, frame: i.rst.frame, mark: 'rst', label: `RST TTL ${i.rst.ttl}${i.rst.serverTtl !== null ? ` (server ${i.rst.serverTtl})` : ''}: ${i.rst.origin}` });
+  const req = i.micros.request;
   const gap = i.kind !== 'reset-in-flight' && i.idleSeconds !== null && last !== null && req !== null
     ? { fromMicros: last, toMicros: req, seconds: i.idleSeconds, probes: i.keepaliveProbes }
     : null;
@@ -390,7 +390,7 @@ export function timelineOf(i: ReportIncident, n: number): IncidentTimeline {
     title: `Incident ${n}: ${KIND_TITLES[i.kind]} on ${i.client} → ${i.server}`,
     points,
     gap,
-    retransmissions: i.kind === 'stale-reuse-timeout' ? { count: i.retransmissions, lastFrame: i.frames.lastRetransmission ?? null, lastMicros: isoToMicros(lastRetransmissionTime(i)) } : null,
+    retransmissions: i.kind === 'stale-reuse-timeout' ? { count: i.retransmissions, lastFrame: i.frames.lastRetransmission ?? null, lastMicros: i.micros.lastRetransmission ?? null } : null,
     hops,
     ...(i.vantages ? { vantages: i.vantages.map(timelineVantage) } : {}),
   };

@@ -1,6 +1,6 @@
 import type { AnalysisResult } from '../analysis/analyze.js';
 import type { CorrelatedIncident } from '../correlate/index.js';
-import type { Destination, IncidentKind } from '../detect/index.js';
+import { frameRange, type Destination, type IncidentKind } from '../detect/index.js';
 import { cmp } from './discover.js';
 import { firstPartError, locateFrame } from './stitch.js';
 import {
@@ -89,8 +89,6 @@ function destinationRow(d: Destination): DestinationRow {
   };
 }
 
-const FRAME_RANGE = /frame\.number >= \d+ && frame\.number <= \d+$/;
-
 function incidentRow(i: CorrelatedIncident, input: RowInput, withLogs: boolean): IncidentRow {
   const parts = input.parts;
   const request = i.request === null ? null
@@ -113,7 +111,7 @@ function incidentRow(i: CorrelatedIncident, input: RowInput, withLogs: boolean):
     for (const l of cited) byFile.set(l.file, [...(byFile.get(l.file) ?? []), l.frame]);
     wireshark = parts.filter((p) => byFile.has(p.path)).map((p) => {
       const f = byFile.get(p.path)!;
-      return { file: p.path, filter: i.displayFilter.replace(FRAME_RANGE, `frame.number >= ${Math.min(...f)} && frame.number <= ${Math.max(...f)}`) };
+      return { file: p.path, filter: `${i.connectionFilter} && ${frameRange(Math.min(...f), Math.max(...f))}` };
     });
     summary = summary.replace(/\bframe (\d+)/g, (whole, n: string) => {
       const l = locateFrame(Number(n), parts);

@@ -334,8 +334,7 @@ function measurement(d: Destination, stale: readonly ReportIncident[], measure: 
 
 function finFilter(i: ReportIncident): string {
   // The connection's part of the incident filter, up to the FIN.
-  const base = i.displayFilter.replace(/ && frame\.number >= \d+ && frame\.number <= \d+$/, '');
-  return `${base} && frame.number <= ${i.frames.serverFin ?? i.frames.request ?? 0}`;
+  return `${i.connectionFilter} && frame.number <= ${i.frames.serverFin ?? i.frames.request ?? 0}`;
 }
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
