@@ -1,6 +1,7 @@
 /**
  * The bytes the connection table holds in buffers of its own — the unfinished HTTP heads and TLS
- * ClientHellos its sniffers collect across segments, and the copies of IPv6 addresses — counted
+ * ClientHellos its sniffers collect across segments, HTTP/2 sessions' frame and header-block
+ * buffers and HPACK tables, and the copies of IPv6 addresses — counted
  * as they are taken and given back.
  * It is the analysis's own account of what it retains beyond the fixed record of each live
  * connection, the same on every run of the same input (unlike a sample of process memory, which

@@ -336,3 +336,20 @@ export function scanFrame(b: Uint8Array, linkType: number): { regions: Region[];
   packetFields(b, 0, b.length, linkType, regions, fields);
   return { regions, fields };
 }
+
+export interface Packet {
+  ts: number;
+  data: Uint8Array;
+}
+
+/** The packets of a seed (records only; timestamps in µs). */
+export function packetsOf(bytes: Uint8Array): { linkType: number; packets: Packet[] } | null {
+  const layout = scanLayout(bytes);
+  if (layout.format !== 'pcap') return null;
+  const le = bytes[0] === 0xd4 || bytes[0] === 0x4d;
+  const nanos = bytes[0] === 0x4d || bytes[3] === 0x4d;
+  const u32 = (o: number) => (le ? (bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)) >>> 0 : ((bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!) >>> 0);
+  const linkType = u32(20) & 0xffff;
+  const packets = layout.units.map((u) => ({ ts: u32(u.start) * 1e6 + (nanos ? Math.floor(u32(u.start + 4) / 1000) : u32(u.start + 4)), data: bytes.slice(u.start + 16, u.end) }));
+  return { linkType, packets };
+}

@@ -30,14 +30,15 @@ import { CONN_STATE_MEANINGS, type Connection } from '../flows/index.js';
 import { BUILTIN_FORMATS, compileFormat, matchFormat, parseLogText, readLogFile, type LogReadResult, type MatchStats } from '../logs/index.js';
 import { renderAnalysis, renderFlowsTable } from '../report/index.js';
 import { buildPcap } from '../writer/index.js';
-import { scanFrame, scanLayout, writeField, readField, fieldMax } from './layout.js';
+import { packetsOf, scanFrame, scanLayout, writeField, readField, fieldMax, type Packet } from './layout.js';
 import { mutateCapture } from './mutate-capture.js';
+import { h2Target } from './h2-target.js';
 import { makeLogText } from './mutate-log.js';
 import { Rng, hashString } from './random.js';
 import type { Retained } from './harness.js';
 import type { CaptureSeed, SeedCorpus } from './seeds.js';
 
-export const TARGET_NAMES = ['capture', 'decode', 'flows', 'logs', 'analyze'] as const;
+export const TARGET_NAMES = ['capture', 'decode', 'flows', 'logs', 'analyze', 'h2'] as const;
 export type TargetName = (typeof TARGET_NAMES)[number];
 
 /** How the input is cut into chunks for a push parser. */
@@ -379,23 +380,6 @@ const decodeTarget: Target = {
 
 /** Bounds a connection record must keep whatever the input (see src/flows/live.ts). */
 export const RECORD_BOUNDS = { history: 256, idleGaps: 1024, app: 1024, anomalies: 32 } as const;
-
-interface Packet {
-  ts: number;
-  data: Uint8Array;
-}
-
-/** The packets of a seed (records only; timestamps in µs). */
-function packetsOf(bytes: Uint8Array): { linkType: number; packets: Packet[] } | null {
-  const layout = scanLayout(bytes);
-  if (layout.format !== 'pcap') return null;
-  const le = bytes[0] === 0xd4 || bytes[0] === 0x4d;
-  const nanos = bytes[0] === 0x4d || bytes[3] === 0x4d;
-  const u32 = (o: number) => (le ? (bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)) >>> 0 : ((bytes[o]! << 24) | (bytes[o + 1]! << 16) | (bytes[o + 2]! << 8) | bytes[o + 3]!) >>> 0);
-  const linkType = u32(20) & 0xffff;
-  const packets = layout.units.map((u) => ({ ts: u32(u.start) * 1e6 + (nanos ? Math.floor(u32(u.start + 4) / 1000) : u32(u.start + 4)), data: bytes.slice(u.start + 16, u.end) }));
-  return { linkType, packets };
-}
 
 /**
  * A valid pcap whose packets were reordered, duplicated, dropped, retimed, rewritten at their TCP
@@ -807,4 +791,5 @@ export const TARGETS: Readonly<Record<TargetName, Target>> = {
   flows: flowsTarget,
   logs: logsTarget,
   analyze: analyzeTarget,
+  h2: h2Target,
 };

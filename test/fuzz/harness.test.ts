@@ -200,8 +200,8 @@ describe('the fuzz harness', () => {
   it('runs every target from a seed and counts what it ran', async () => {
     // No clock-based findings here: whether a case is "slow" depends on the machine's load.
     const r = await runFuzz({ seed: 8, cases: 3, slowMs: Infinity, hangMs: Infinity });
-    expect(r.cases).toEqual({ capture: 3, decode: 3, flows: 3, logs: 3, analyze: 3 });
-    expect(r.total).toBe(15);
+    expect(r.cases).toEqual({ capture: 3, decode: 3, flows: 3, logs: 3, analyze: 3, h2: 3 });
+    expect(r.total).toBe(18);
     expect(r.findings).toEqual([]);
   });
 });

@@ -11,7 +11,7 @@ import { removeFuzzTempDir, type TargetName } from '../../src/fuzz/targets.js';
 
 const SHORT_RUN_SEED = 20240501;
 /** Cases per target, sized so the whole run takes about 8 s on one core. */
-const SHORT_RUN_CASES: Readonly<Record<TargetName, number>> = { capture: 600, decode: 3000, flows: 250, logs: 600, analyze: 400 };
+const SHORT_RUN_CASES: Readonly<Record<TargetName, number>> = { capture: 600, decode: 3000, flows: 250, logs: 600, analyze: 400, h2: 300 };
 
 function describeFinding(f: Finding): string {
   return `${f.target} case ${f.index}: ${f.kind}: ${f.message} [${f.case.mutations.join('; ')}]`;

@@ -60,6 +60,9 @@ export class H2Tracker {
     this.session.uncaptured(fromClient, wireBytes - capturedBytes);
   }
 
+  /** What the session holds in buffers of its own (see H2Session.bufferedBytes). */
+  get bufferedBytes(): number { return this.session.bufferedBytes; }
+
   /** A direction lost bytes (content gap): resynchronise it. */
   lost(fromClient: boolean): void {
     this.session.lost(fromClient);

@@ -48,6 +48,8 @@ export class AppSniffer {
   sawTls = false;
   alpnOffered: string[] | null = null;
   alpnSelected: string | null = null;
+  /** Bytes of the HTTP/2 session's own buffers last counted in the account. */
+  private h2Held = 0;
   /** The segment being sniffed: its captured and wire payload lengths (for `truncated`). */
   private cutCaptured = 0;
   private cutWire = 0;
@@ -63,6 +65,16 @@ export class AppSniffer {
   release(): void {
     this.drop(this.client);
     this.drop(this.server);
+    if (this.h2Held > 0) this.account?.give(this.h2Held);
+    this.h2Held = 0;
+  }
+
+  /** Brings the account up to what the HTTP/2 session holds now (its frame and header block buffers, its HPACK tables). */
+  private accountH2(): void {
+    const now = this.h2!.bufferedBytes;
+    if (now > this.h2Held) this.account?.take(now - this.h2Held);
+    else if (now < this.h2Held) this.account?.give(this.h2Held - now);
+    this.h2Held = now;
   }
 
   /**
@@ -78,6 +90,7 @@ export class AppSniffer {
     this.cutWire = wireLen;
     this.sniff(fromClient, b, start, len, frame, micros, emit, cut);
     if (cut) this.uncaptured(fromClient, len, wireLen, emit);
+    if (this.h2) this.accountH2();
   }
 
   private sniff(fromClient: boolean, b: Uint8Array, start: number, len: number, frame: number, micros: number, emit: Emit, cut: boolean): void {

@@ -95,6 +95,9 @@ export class FrameReader {
   /** True between frames (nothing of a frame buffered). */
   get atBoundary(): boolean { return this.remaining < 0 && this.headerLen === 0 && this.prefaceLeft === 0; }
 
+  /** Bytes of the payload buffer (grown to the largest kept payload, at most MAX_FRAME_KEEP). */
+  get bufferBytes(): number { return this.f.payload.length; }
+
   /** Whether the reader lost its place and waits for a segment that starts with frames. */
   get lostPlace(): boolean { return this.searching; }
 

@@ -3,7 +3,7 @@ import http2 from 'node:http2';
 import net, { type AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { CLIENT_PREFACE, FrameType, Flag, looksLikeFrames } from './frames.js';
-import { H2Session, MAX_HEADER_BLOCK, grpcMethodOf, isGrpc, type H2Event } from './session.js';
+import { H2Session, H2_MAX_BUFFERED, MAX_CONTINUATIONS, MAX_HEADER_BLOCK, grpcMethodOf, isGrpc, type H2Event } from './session.js';
 
 function frame(type: number, flags: number, stream: number, payload: ArrayLike<number>): Uint8Array {
   const n = payload.length;
@@ -189,5 +189,17 @@ describe('H2Session on bytes written by node:http2 (nghttp2)', () => {
     expect(trailers).toHaveLength(paths.length);
     expect(r.events.filter((e) => e.type === 'ping').map((e) => e.type === 'ping' && [e.fromClient, e.ack])).toEqual([[true, false], [false, true]]);
     expect(r.events.some((e) => e.type === 'goaway')).toBe(true);
+  });
+});
+
+describe('H2Session bounds', () => {
+  it('a flood of empty CONTINUATIONs is cut at MAX_CONTINUATIONS (h2-continuation-flood), and what the session buffers stays within H2_MAX_BUFFERED', () => {
+    const parts = [CLIENT_PREFACE, frame(FrameType.HEADERS, 0, 1, [0x82])];
+    for (let k = 0; k < MAX_CONTINUATIONS + 10; k++) parts.push(frame(FrameType.CONTINUATION, 0, 1, []));
+    parts.push(frame(FrameType.CONTINUATION, Flag.END_HEADERS, 1, []), frame(FrameType.HEADERS, Flag.END_HEADERS, 3, [0x82, 0x86, 0x84]));
+    const r = run(cat(...parts), new Uint8Array(0), 7);
+    expect(r.anomalies).toEqual(['h2-continuation-flood']);
+    expect(r.events.filter((e) => e.type === 'headers').map((e) => e.type === 'headers' && e.streamId)).toEqual([3]); // the flooded block dropped, the next one read
+    expect(r.session.bufferedBytes).toBeLessThanOrEqual(H2_MAX_BUFFERED);
   });
 });

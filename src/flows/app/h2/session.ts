@@ -6,11 +6,32 @@
  * `onAnomaly`, never thrown; memory is bounded per connection (two frame readers, two header
  * block buffers of at most MAX_HEADER_BLOCK, two HPACK tables of at most MAX_TABLE_SIZE).
  */
-import { DEFAULT_MAX_FRAME_SIZE, Flag, FrameReader, FrameType, type RawFrame } from './frames.js';
-import { HpackDecoder } from './hpack.js';
+import { DEFAULT_MAX_FRAME_SIZE, Flag, FrameReader, FrameType, MAX_FRAME_KEEP, type RawFrame } from './frames.js';
+import { HpackDecoder, MAX_TABLE_SIZE } from './hpack.js';
 
 /** A header block (HEADERS + CONTINUATIONs) longer than this is a flood: dropped, counted. */
 export const MAX_HEADER_BLOCK = 64 * 1024;
+/**
+ * A header block in more CONTINUATION frames than this is a flood too, whatever their size (empty
+ * CONTINUATIONs cost a peer nothing to send; RFC 9113 sets no limit, servers cut it — CVE-2024-27316).
+ */
+export const MAX_CONTINUATIONS = 256;
+
+/**
+ * The most a session holds in buffers of its own, both sides together: each side's frame payload
+ * buffer (MAX_FRAME_KEEP) and header block buffer (MAX_HEADER_BLOCK), and each HPACK table at
+ * MAX_TABLE_SIZE octets as RFC 7541 §4.1 counts them. `bufferedBytes` is measured against it.
+ */
+export const H2_MAX_BUFFERED = 2 * (MAX_FRAME_KEEP + MAX_HEADER_BLOCK + MAX_TABLE_SIZE);
+
+/** Every anomaly code the session (and its HPACK decoders) can report; see docs/http2.md. */
+export const H2_ANOMALY_CODES: readonly string[] = [
+  'h2-frame-too-large', 'h2-continuation-expected', 'h2-unexpected-continuation', 'h2-continuation-flood', 'h2-header-block-too-large',
+  'h2-stream-zero', 'h2-bad-ping', 'h2-bad-goaway', 'h2-bad-rst-stream', 'h2-bad-settings', 'h2-header-table-size-capped',
+  'h2-bad-window-update', 'h2-bad-priority', 'h2-bad-padding', 'h2-unknown-frame-type',
+  'hpack-truncated', 'hpack-integer-overflow', 'hpack-bad-index', 'huffman-eos', 'huffman-padding',
+  'hpack-table-size-over-limit', 'hpack-header-list-too-large',
+];
 
 const SETTINGS_HEADER_TABLE_SIZE = 1;
 const SETTINGS_MAX_FRAME_SIZE = 5;
@@ -79,6 +100,8 @@ class Side {
   blockEndStream = false;
   blockFrame = 0;
   blockMicros = 0;
+  /** CONTINUATION frames of the block being assembled. */
+  blockContinuations = 0;
   /** Dropping the rest of a block that was too large or broken (until END_HEADERS). */
   blockDropping = false;
   /** Largest frame this side may send: the other side's SETTINGS_MAX_FRAME_SIZE. */
@@ -135,6 +158,20 @@ export class H2Session {
     s.hpack.resync();
     s.blockActive = false;
     s.blockDropping = false;
+  }
+
+  /**
+   * Bytes this session holds in buffers of its own now: both sides' frame payload and header
+   * block buffers, and their HPACK tables (§4.1 octets). At most H2_MAX_BUFFERED.
+   */
+  get bufferedBytes(): number {
+    const c = this.client, s = this.server;
+    return c.reader.bufferBytes + (c.block?.length ?? 0) + c.hpack.size + s.reader.bufferBytes + (s.block?.length ?? 0) + s.hpack.size;
+  }
+
+  /** One side's HPACK table size in §4.1 octets (for tests and the fuzzer's bound). */
+  hpackTableSize(fromClient: boolean): number {
+    return (fromClient ? this.client : this.server).hpack.size;
   }
 
   /** Whether every header block so far could be decoded with a fully known table, per side. */
@@ -252,6 +289,7 @@ export class H2Session {
     s.blockStream = f.streamId;
     s.blockReport = report;
     s.blockLen = 0;
+    s.blockContinuations = 0;
     s.blockDropping = false;
     s.blockActive = (f.flags & Flag.END_HEADERS) === 0;
     if (fragEnd < o) {
@@ -285,6 +323,11 @@ export class H2Session {
       if (s.blockActive) { s.blockActive = false; s.blockDropping = false; }
       s.hpack.resync();
       return;
+    }
+    if (!s.blockDropping && ++s.blockContinuations > MAX_CONTINUATIONS) {
+      this.onAnomaly('h2-continuation-flood', f.frame); // many small (or empty) CONTINUATIONs: dropped like a large block
+      s.hpack.resync();
+      s.blockDropping = true;
     }
     if (!s.blockDropping && f.cut && f.kept < f.length && s.blockLen + f.kept <= MAX_HEADER_BLOCK) {
       // The snap length cut this CONTINUATION: the block is what was captured of it.
