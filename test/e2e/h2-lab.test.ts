@@ -179,18 +179,32 @@ describe('h2-goaway-race: a stream opened above the server\'s GOAWAY last stream
 });
 
 describe('HTTP/2 remedies', () => {
-  it('h2-rst-after-idle: besides TCP keepalive, HTTP/2 PING keepalive in the sidecar (connection_keepalive at the chosen time) and gRPC client keepalive with the too_many_pings warning', async () => {
+  it('h2-rst-after-idle (plain h2, not gRPC): besides TCP keepalive, HTTP/2 PING keepalive in the sidecar (connection_keepalive at the chosen time) — and no gRPC client keepalive', async () => {
     const r = await analyzeCapture(file('h2-rst-after-idle', 'client-any.pcap'), { logs: [{ hop: 'client', file: file('h2-rst-after-idle', 'client.log') }] });
+    expect(r.incidents.flatMap((i) => i.streams ?? []).every((s) => s.grpc === undefined)).toBe(true);
     const [rem] = computeRemedies(r);
     expect(rem!.problems).toContain('idle-drop');
     const k = rem!.keepalive!;
     const envoy = rem!.snippets.find((x) => x.title === 'Istio EnvoyFilter (client sidecar HTTP/2 PING keepalive)')!;
     expect(envoy.code).toContain('connection_keepalive:');
     expect(envoy.code).toContain(`interval: "${k.idleSeconds}s" #`);
+    expect(rem!.snippets.map((x) => x.title)).not.toContain('gRPC client keepalive (GRPC_ARG_KEEPALIVE_TIME_MS)');
+    expect(rem!.snippets.some((x) => /GRPC_ARG_KEEPALIVE/.test(x.code))).toBe(false);
+    expect(rem!.notes.some((n) => /h2UpgradePolicy/.test(n))).toBe(true);
+  });
+
+  it('the same incident on gRPC streams (the lab h2-ping-keepalive capture\'s gRPC method on them): gRPC client keepalive with the too_many_pings warning', async () => {
+    // No lab capture has a gRPC stream killed after idle (h2-ping-keepalive's PINGs prevent it): the
+    // h2-rst-after-idle analysis, its killed streams given the gRPC method that h2-ping-keepalive's calls carry.
+    const grpcMethod = (await connections('h2-ping-keepalive', 'client-any.pcap'))[0]!.app.find((m) => m.grpc !== undefined)!.grpc!;
+    const r = await analyzeCapture(file('h2-rst-after-idle', 'client-any.pcap'));
+    const asGrpc = { ...r, incidents: r.incidents.map((i) => ({ ...i, streams: i.streams?.map((s) => ({ ...s, grpc: grpcMethod })) })) };
+    const [rem] = computeRemedies(asGrpc);
+    const k = rem!.keepalive!;
     const grpc = rem!.snippets.find((x) => x.title === 'gRPC client keepalive (GRPC_ARG_KEEPALIVE_TIME_MS)')!;
     expect(grpc.code).toContain(`GRPC_ARG_KEEPALIVE_TIME_MS = ${k.idleSeconds * 1000}`);
     expect(grpc.note).toMatch(/GOAWAY ENHANCE_YOUR_CALM .*"too_many_pings"/);
-    expect(rem!.notes.some((n) => /h2UpgradePolicy/.test(n))).toBe(true);
+    expect(rem!.snippets.some((x) => x.title === 'Istio EnvoyFilter (client sidecar HTTP/2 PING keepalive)')).toBe(true);
   });
 
   it('h2-goaway-race: the goaway-race problem, the rationale citing the GOAWAY frame, and the GOAWAY note', async () => {

@@ -75,6 +75,7 @@ function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy
   const inflight = incidents.filter((i) => i.kind === 'reset-in-flight');
   const goaway = incidents.filter((i) => i.kind === 'reuse-after-goaway');
   const h2 = incidents.some((i) => i.streams !== undefined || i.request?.streamId !== undefined);
+  const grpc = incidents.some((i) => i.request?.grpc !== undefined || (i.streams ?? []).some((s) => s.grpc !== undefined));
   // Probes inside a failed request's gap that did not save it: the box ignores them. A keepalive-too-slow
   // incident's probes came after the box had already forgotten — keepalive works there, only too late.
   const ignoredProbes = stale.length > 0 && (d.idleTimeout?.measure === 'data-idle' || stale.some((i) => i.kind !== 'keepalive-too-slow' && i.keepaliveProbes.client + i.keepaliveProbes.server > 0));
@@ -176,8 +177,10 @@ function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy
 
   const snippets = snippetsFor(target, label, keepalive, idleTimeout, why, primaryLayer);
   if (h2) {
-    // HTTP/2: PING keepalive in the sidecar (and, for gRPC clients, in the application) beside the TCP settings.
-    if (keepalive) snippets.push(h2ConnectionKeepalive(target, keepalive), grpcKeepalive(target, keepalive));
+    // HTTP/2: PING keepalive in the sidecar beside the TCP settings; gRPC client keepalive only
+    // when the failed streams were gRPC (application/grpc) — a plain h2 pool has no gRPC channel to set.
+    if (keepalive) snippets.push(h2ConnectionKeepalive(target, keepalive));
+    if (keepalive && grpc) snippets.push(grpcKeepalive(target, keepalive));
     notes.push(...h2Notes(goaway.length > 0));
   }
   if (!target.inMesh && snippets.some((s) => s.layer === 'client-sidecar')) {
