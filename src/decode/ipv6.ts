@@ -40,15 +40,21 @@ export function decodeIpv6(p: DecodedPacket): boolean {
   let next = b[o + IPV6.NEXT_HEADER]!;
   let h = o + IPV6.LENGTH;
   for (let i = 0; i < MAX_EXTENSION_HEADERS; i++) {
+    // Each header is checked against the payload length first (a header the datagram has no
+    // room for is malformed) and then against the captured bytes (one the capture cut is
+    // truncated), so a cut chain is blamed on IPv6, not on the TCP header it never reached.
     if (next === EXT.HOP_BY_HOP || next === EXT.ROUTING || next === EXT.DEST_OPTS || next === EXT.AH) {
+      if (wireEnd - h < 2) return fail(p, DecodeStatus.MALFORMED);
       if (p.ipEnd - h < 2) return fail(p, DecodeStatus.TRUNCATED);
       const len = next === EXT.AH ? (b[h + 1]! + 2) * 4 : (b[h + 1]! + 1) * 8;
       if (h + len > wireEnd) return fail(p, DecodeStatus.MALFORMED);
+      if (h + len > p.ipEnd) return fail(p, DecodeStatus.TRUNCATED);
       next = b[h]!;
       h += len;
       continue;
     }
     if (next === EXT.FRAGMENT) {
+      if (wireEnd - h < FRAGMENT_HEADER_LENGTH) return fail(p, DecodeStatus.MALFORMED);
       if (p.ipEnd - h < FRAGMENT_HEADER_LENGTH) return fail(p, DecodeStatus.TRUNCATED);
       const offsetFlags = u16(b, h + 2);
       if (offsetFlags & 0xfff8) p.isFragment = true;

@@ -121,21 +121,21 @@ function nullLoopback(p: DecodedPacket): boolean {
   if (p.capEnd - p.l3Start < NULL_HDR.LENGTH) return truncated(p, 'null');
   let af = u32le(p.data, p.l3Start);
   if (af & 0xffff0000) af = u32(p.data, p.l3Start);
-  return afToIp(p, af);
+  return afToIp(p, af, 'null');
 }
 
 /** LOOP (OpenBSD): the family is in network byte order. */
 function loop(p: DecodedPacket): boolean {
   if (p.capEnd - p.l3Start < NULL_HDR.LENGTH) return truncated(p, 'loop');
-  return afToIp(p, u32(p.data, p.l3Start));
+  return afToIp(p, u32(p.data, p.l3Start), 'loop');
 }
 
-function afToIp(p: DecodedPacket, af: number): boolean {
+function afToIp(p: DecodedPacket, af: number, layer: 'null' | 'loop'): boolean {
   p.l3Start += NULL_HDR.LENGTH;
   if (af === AF_INET) p.etherType = EtherType.IPV4;
   else if (AF_INET6.has(af)) p.etherType = EtherType.IPV6;
   else {
-    p.fail(DecodeStatus.NOT_IP, 'null');
+    p.fail(DecodeStatus.NOT_IP, layer);
     return false;
   }
   return true;
