@@ -159,19 +159,31 @@ async function* countRaw(source: AsyncIterable<Uint8Array>, summary: CaptureSumm
     }
     return;
   }
-  // A live source may send nothing for hours: the stop must not wait for its next chunk.
-  const stopped = new Promise<null>((resolve) => {
-    if (signal.aborted) resolve(null);
-    else signal.addEventListener('abort', () => resolve(null), { once: true });
-  });
+  // A live source may send nothing for hours: the stop must not wait for its next chunk. Each wait
+  // gets its own abort listener, removed when the chunk comes: racing every read against one
+  // long-lived "stopped" promise would hang a reaction on it per chunk, each holding its chunk —
+  // the whole stream kept alive for as long as the watch runs (1 MiB per file chunk).
   const it = source[Symbol.asyncIterator]();
   for (;;) {
-    const next = await Promise.race([it.next(), stopped]);
+    const next = await nextOrAbort(it, signal);
     if (next === null || next.done) return;
     summary.rawBytes += next.value.length;
     onProgress?.(summary.rawBytes);
     yield next.value;
   }
+}
+
+/** The iterator's next result, or null as soon as the signal aborts; nothing stays attached to the signal after. */
+export function nextOrAbort<T>(it: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T> | null> {
+  if (signal.aborted) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve(null);
+    signal.addEventListener('abort', onAbort, { once: true });
+    it.next().then(
+      (r) => { signal.removeEventListener('abort', onAbort); resolve(r); },
+      (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); },
+    );
+  });
 }
 
 async function* rest(first: Uint8Array, more: AsyncIterator<Uint8Array>): AsyncGenerator<Uint8Array> {
