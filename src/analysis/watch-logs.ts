@@ -108,6 +108,11 @@ export class LiveLogJoin {
     return this.held.length > 0;
   }
 
+  /** Incidents waiting for their lines now (for stats). */
+  get heldIncidents(): number {
+    return this.held.length;
+  }
+
   /** Lines held now (for tests and stats: the bound). */
   get heldLines(): number {
     return this.hops.reduce((n, h) => n + h.entries.length, 0);

@@ -41,6 +41,10 @@ export interface WatchStats {
   /** `--interface`: packets tcpdump last said the kernel dropped (null until it said); absent when watch did not start tcpdump. */
   tcpdumpDrops?: number | null;
   incidents: number;
+  /** `--logs`: access-log lines held now to be joined (bounded by the join window, at most MAX_HELD_LINES_PER_HOP a hop). */
+  logLinesHeld?: number;
+  /** `--logs`: incidents complete but waiting for their log lines (each at most `--log-wait`). */
+  incidentsWaitingForLogs?: number;
 }
 
 /** One line of `flowdoc watch`'s ndjson output. `time` is capture time (ISO, µs) unless said otherwise. */
@@ -225,6 +229,7 @@ export class Watch {
       kernelDrops: v.parser?.kernelDrops ?? null,
       ...(this.options.tcpdumpDrops && { tcpdumpDrops: this.options.tcpdumpDrops() }),
       incidents: this.incidents,
+      ...(this.logJoin && { logLinesHeld: this.logJoin.heldLines, incidentsWaitingForLogs: this.logJoin.heldIncidents }),
     };
   }
 
