@@ -217,6 +217,23 @@ run_scenario() {
   start_capture "$NS_C" c0 "$w/client-eth.pcap"
   start_capture "$NS_S" s0 "$w/server.pcap" --time-stamp-precision=nano
   start_capture "$NS_L" any "$w/lb-any.pcap"
+  local watch_pid=""
+  if ((WATCH)); then
+    # `flowdoc watch --interface` as a user runs it in a debug container (issue 16): its own tcpdump
+    # on the client's Ethernet, its events as they come, its raw capture kept with --save.
+    [[ -f $REPO/dist/cli/main.js ]] || die "flowdoc is not built: npm run build"
+    mkdir -p "$w/watch-save"
+    ip netns exec "$NS_C" "$NODE" "$REPO/bin/flowdoc.js" watch --interface c0 --filter tcp --stats-interval 5 \
+      --save "$w/watch-save" >"$w/watch-client.ndjson" 2>"$w/watch-client.stderr" &
+    watch_pid=$!
+    PIDS+=($watch_pid)
+    for ((i = 0; i < 100; i++)); do
+      grep -qs '"event":"listening"' "$w/watch-client.ndjson" && break
+      kill -0 "$watch_pid" 2>/dev/null || { cat "$w/watch-client.stderr" >&2; die "flowdoc watch died"; }
+      sleep 0.1
+    done
+    grep -qs '"event":"listening"' "$w/watch-client.ndjson" || die "flowdoc watch never said it was listening"
+  fi
 
   ip netns exec "$NS_S" "$NODE" "$LAB/server.mjs" --log "$w/server.log" --ready "$w/server.ready" \
     --keep-alive-timeout "$SERVER_KA_MS" $( ((H2_GOAWAY_MS >= 0)) && echo --h2 "$H2_GOAWAY_MS") "$SERVER4:$SERVER_PORT" "$SERVER4:$SERVER_PORT_B" "[$SERVER6]:$SERVER_PORT" &
@@ -241,6 +258,8 @@ run_scenario() {
   else
     ip netns exec "$NS_C" "$NODE" "$LAB/client.mjs" "$name" "$w"
   fi
+  # What watch had told by the time the client finished: its incidents came live, not at the end.
+  if [[ -n $watch_pid ]]; then stat -c %s "$w/watch-client.ndjson" >"$w/watch-client.bytes-at-client-end"; fi
   # Socket states right after the client finished: e.g. the server's socket of a connection
   # the LB forgot is still ESTABLISHED; a socket destroy()ed into a black hole sits in FIN-WAIT-1.
   {
@@ -252,6 +271,7 @@ run_scenario() {
 
   sleep 1.5 # drain: let the last packets (FIN/ACK, retransmissions) reach every capture
   stop_captures
+  if [[ -n $watch_pid ]]; then kill -INT "$watch_pid" 2>/dev/null || true; wait "$watch_pid" 2>/dev/null || true; fi
   if [[ -n $cli_pid ]]; then kill -KILL "$cli_pid" 2>/dev/null || true; wait "$cli_pid" 2>/dev/null || true; fi
   kill -TERM "$srv_pid" 2>/dev/null || true
   wait "$srv_pid" 2>/dev/null || true
@@ -296,6 +316,7 @@ run_scenario() {
   mkdir -p "$dest"
   cp "$w"/{client-any.pcap,client-eth.pcap,server.pcap,server.pcapng,lb-any.pcap,client.log,server.log,client-run.json,lab-run.txt} "$dest/"
   [[ -f $w/lb-conntrack-events.txt ]] && cp "$w/lb-conntrack-events.txt" "$dest/"
+  if [[ -n $watch_pid ]]; then cp -r "$w"/{watch-client.ndjson,watch-client.stderr,watch-client.bytes-at-client-end,watch-save} "$dest/"; fi
   if ((H2_GOAWAY_MS >= 0)); then "$NODE" "$LAB/h2-verify.mjs" "$name" "$dest"; else "$NODE" "$LAB/verify.mjs" "$name" "$dest"; fi
 }
 

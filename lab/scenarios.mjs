@@ -304,6 +304,18 @@ SCENARIOS.push({
 });
 // ---- end of issue 15 block ---------------------------------------------------------------------
 
+// ---- issue 16: flowdoc watch --interface live in the lab -------------------------------------
+// rst-after-idle again, with `flowdoc watch --interface c0` running in the client's namespace
+// beside the captures: the LB's conntrack forgets the pooled connection, its RST is told live.
+SCENARIOS.push({
+  ...scenario('rst-after-idle'),
+  num: 16,
+  name: 'watch-rst-after-idle',
+  watch: true,
+  description: 'rst-after-idle (keepalive off, 13 s idle, LB conntrack idle timeout 10 s, RST forged by the LB), with `flowdoc watch --interface c0 --save` running in the client namespace: the incident is told while the client still runs.',
+});
+// ---- end of issue 16 block ---------------------------------------------------------------------
+
 export const REQUEST_TIMEOUT_MS = 3000; // like an Istio VirtualService `timeout: 3s`
 
 export function scenario(name) {
@@ -332,6 +344,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       HOLD_OPEN: s.holdOpen ? 1 : 0,
       // HTTP/2 scenarios (issue 19): the server speaks h2c, GOAWAY after this idle (0: never).
       H2_GOAWAY_MS: s.h2 ? s.h2.goawayMs : -1,
+      // `flowdoc watch --interface` runs beside the captures (issue 16).
+      WATCH: s.watch ? 1 : 0,
     };
     for (const [k, v] of Object.entries(kv)) console.log(`${k}='${v}'`);
   } else {
