@@ -10,6 +10,7 @@
  * capture time, with the flatness after warm-up (max / min of the samples past the first 20%).
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,11 +31,12 @@ const { values } = parseArgs({
 const hours = Number(values.hours);
 const rate = Number(values.rate);
 
-if (values.generate) generate();
+if (values.generate) await generate();
 else await soak();
 
-function generate(): void {
-  // Synchronous writes to a pipe block when it is full: the generator runs at watch's pace.
+async function generate(): Promise<void> {
+  // A write to a full pipe is queued in memory, not blocked on: the loop waits for 'drain' past
+  // 1 MiB queued, so the generator runs at watch's pace and holds at most that much.
   const writer = new CaptureFileWriter({ write: (c) => { process.stdout.write(c); } }, { format: 'pcap', linkType: 1 });
   const script = new CaptureScript({ writer, start: '2026-01-01T00:00:00Z', stepMicros: Math.round(1e6 / rate), seed: 16 });
   const end = script.now + hours * 3600e6;
@@ -47,6 +49,7 @@ function generate(): void {
   let nextStale = script.now + 600e6;
   let stale: { c: TcpConversation; at: number } | null = null;
   while (script.now < end) {
+    if (process.stdout.writableLength > 1 << 20) await once(process.stdout, 'drain');
     if (stale && script.now >= stale.at) {
       stale.c.clientSends('GET /after-idle HTTP/1.1\r\nHost: soak\r\n\r\n', { ack: false });
       stale.c.rst('server', { ttl: 250 });
