@@ -114,7 +114,9 @@ async function soak(): Promise<void> {
     if (n % every === 0 || n === samples.length - 1) console.log(`| ${s.wallS.toFixed(0)} | ${s.captureTime} | ${s.packets} | ${s.live} | ${s.expired} | ${s.rssMiB.toFixed(1)} |`);
   });
   // Warm-up by capture time: the samples once packets flow (the first stats), past the first 20% of them.
-  const flowing = samples.filter((s) => s.packets > 0);
+  // Samples after the last packet (the final summary being written, the heap shrinking) are not the watch running.
+  const last = samples.at(-1)?.packets ?? 0;
+  const flowing = samples.filter((s) => s.packets > 0 && s.packets < last);
   const warm = flowing.slice(Math.floor(flowing.length * 0.2)).map((s) => s.rssMiB);
   if (warm.length) console.log(`after warm-up (the last 80% of the samples taken while packets flowed, ${warm.length}): RSS ${Math.min(...warm).toFixed(1)}–${Math.max(...warm).toFixed(1)} MiB, max/min ${(Math.max(...warm) / Math.min(...warm)).toFixed(2)} (target ≤ 1.2: flat within ±20%)`);
 }
