@@ -20,6 +20,10 @@
  *   flood, or a scan): every packet is a new half-open connection. At 2 µs a frame 1.5 M tuples
  *   take 3 s of capture time, less than the attempt timeout, so all of them are live at once —
  *   the worst case for the table's memory per connection.
+ * - `held`: N connections opened and never closed — the table's memory per established
+ *   connection, measured by `conn-bytes.ts`: three in four are HTTP/1.1 keep-alive (a handshake,
+ *   then two exchanges, the second after every connection made its first), one in four a
+ *   Redis-like client that answers to a small `PING` after the quiet (so it has a ping tracker).
  */
 import { CaptureFileWriter, CaptureScript, SeededRandom, type TcpConversation } from '../writer/index.js';
 
@@ -50,6 +54,14 @@ export interface SynFloodOptions {
   tuples: number;
   /** Capture time between two SYNs, µs (default 2). */
   stepMicros?: number;
+  seed?: number;
+}
+
+export interface HeldOptions {
+  path: string;
+  format: 'pcap' | 'pcapng';
+  /** Connections opened, none closed (default 20,000). */
+  connections: number;
   seed?: number;
 }
 
@@ -273,6 +285,53 @@ export function generateSynFlood(o: SynFloodOptions): GeneratedCapture {
   writer.close();
   return {
     path: o.path, bytes: writer.bytesWritten, packets: writer.packets, connections: o.tuples, staleResets: 0, survivedIdles: 0,
+    durationSeconds: (script.now - t0) / 1e6, generateSeconds: (performance.now() - started) / 1000,
+  };
+}
+
+/**
+ * N established connections, none closed (see the file comment): at the end of the capture every
+ * one is live, with what a connection that carried traffic holds (sniffer, ping tracker).
+ */
+export function generateHeld(o: HeldOptions): GeneratedCapture {
+  const started = performance.now();
+  const writer = CaptureFileWriter.toFile(o.path, { format: o.format, linkType: 1 });
+  const script = new CaptureScript({ writer, start: START, stepMicros: 50, seed: o.seed ?? 4 });
+  const t0 = script.now;
+  const r = new SeededRandom((o.seed ?? 4) * 7927);
+  // 1024 hosts × 28k ports: no tuple repeats below 28 M connections.
+  const clients = new ClientPool(1024);
+  const convs: TcpConversation[] = [];
+  const redis = (i: number) => i % 4 === 3;
+  let requests = 0;
+  const exchange = (conv: TcpConversation): void => {
+    requests++;
+    conv.clientSends(`GET ${PATHS[r.next32() % PATHS.length]!}/${r.next32() % 100000} HTTP/1.1\r\nHost: api.internal\r\nx-request-id: req-${requests}\r\nuser-agent: bench/1.0\r\n\r\n`);
+    const body = logBetween(r, 20, 2000);
+    conv.serverSends(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nContent-Length: ${body}\r\n\r\n${FILLER.slice(0, body)}`);
+  };
+  for (let i = 0; i < o.connections; i++) {
+    const server = redis(i) ? `10.21.0.${10 + (i % 8)}:6379` : `10.20.${(i >> 4) % 3}.${(i & 15) + 10}:8080`;
+    const conv = script.tcp({ client: clients.next(r), server, clientTtl: 64, serverTtl: 62 });
+    conv.handshake();
+    if (redis(i)) {
+      conv.clientSends('*2\r\n$3\r\nGET\r\n$8\r\nsession:\r\n');
+      conv.serverSends(`$${between(r, 100, 900)}\r\n${FILLER.slice(0, 100)}\r\n`);
+    } else exchange(conv);
+    convs.push(conv);
+  }
+  // The second round comes after seconds of quiet on each connection (N × ~7 frames × 50 µs).
+  script.idle(2);
+  for (let i = 0; i < convs.length; i++) {
+    const conv = convs[i]!;
+    if (redis(i)) {
+      conv.clientSends('PING\r\n');
+      conv.serverSends('+PONG\r\n');
+    } else exchange(conv);
+  }
+  writer.close();
+  return {
+    path: o.path, bytes: writer.bytesWritten, packets: writer.packets, connections: o.connections, staleResets: 0, survivedIdles: 0,
     durationSeconds: (script.now - t0) / 1e6, generateSeconds: (performance.now() - started) / 1000,
   };
 }

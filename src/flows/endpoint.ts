@@ -21,11 +21,12 @@ export class Endpoint {
   segmentsNotCaptured = 0;
   rsts = 0;
   fins = 0;
-  /** Next sequence number expected from this side; valid when hasSeq. */
-  nextSeq = 0;
+  // Sequence numbers are unsigned 32-bit, but kept as signed (`| 0`): a field that only ever
+  // holds small integers is stored in the object itself, while one that holds a number past
+  // 2^31 − 1 makes V8 box it in a 16-byte heap number of its own — for every endpoint.
+  private nextSeqI32 = 0;
   hasSeq = false;
-  /** Initial sequence number from this side's SYN (valid when hasIsn). */
-  isn = 0;
+  private isnI32 = 0;
   hasIsn = false;
   firstFin: CloseEvent | null = null;
   firstRst: CloseEvent | null = null;
@@ -37,13 +38,13 @@ export class Endpoint {
   // arrays (a second TTL, rare, is the only thing that allocates).
 
   /**
-   * Sequence number of the last s, h, f, r letter recorded in the history, so repeats only show
-   * for a new one; -1 (never a sequence number, and unlike NaN no boxed number per field) for none.
+   * Sequence number of the last s, h, f, r letter recorded in the history (signed, `| 0`), so
+   * repeats only show for a new one; valid once that letter was counted (countS … > 0).
    */
-  private seqS = -1;
-  private seqH = -1;
-  private seqF = -1;
-  private seqR = -1;
+  private seqS = 0;
+  private seqH = 0;
+  private seqF = 0;
+  private seqR = 0;
   /** How often each history letter was counted for this side (s h f r: new sequence numbers; t w g: occurrences). */
   private countS = 0;
   private countH = 0;
@@ -60,13 +61,35 @@ export class Endpoint {
 
   constructor(readonly endpoint: string) {}
 
-  /** False when `seq` is the sequence number `letter` was last recorded with; else remembers it. */
+  /** Next sequence number expected from this side (unsigned); valid when hasSeq. */
+  get nextSeq(): number {
+    return this.nextSeqI32 >>> 0;
+  }
+
+  set nextSeq(seq: number) {
+    this.nextSeqI32 = seq | 0;
+  }
+
+  /** Initial sequence number from this side's SYN (unsigned; valid when hasIsn). */
+  get isn(): number {
+    return this.isnI32 >>> 0;
+  }
+
+  set isn(seq: number) {
+    this.isnI32 = seq | 0;
+  }
+
+  /**
+   * False when `seq` is the sequence number `letter` was last recorded with; else remembers it.
+   * (The caller counts the letter whenever this returns true, so a count of 0 means none yet.)
+   */
   newHistorySeq(letter: 's' | 'h' | 'f' | 'r', seq: number): boolean {
+    const s32 = seq | 0;
     switch (letter) {
-      case 's': if (this.seqS === seq) return false; this.seqS = seq; return true;
-      case 'h': if (this.seqH === seq) return false; this.seqH = seq; return true;
-      case 'f': if (this.seqF === seq) return false; this.seqF = seq; return true;
-      default: if (this.seqR === seq) return false; this.seqR = seq; return true;
+      case 's': if (this.countS !== 0 && this.seqS === s32) return false; this.seqS = s32; return true;
+      case 'h': if (this.countH !== 0 && this.seqH === s32) return false; this.seqH = s32; return true;
+      case 'f': if (this.countF !== 0 && this.seqF === s32) return false; this.seqF = s32; return true;
+      default: if (this.countR !== 0 && this.seqR === s32) return false; this.seqR = s32; return true;
     }
   }
 

@@ -1,5 +1,5 @@
 import { TcpFlag, type DecodedPacket } from '../decode/index.js';
-import { AppSniffer } from './app/sniffer.js';
+import { AppSniffer, type AppSink } from './app/sniffer.js';
 import { isTlsAlertOnly } from './app/tls.js';
 import { PING_MAX_BYTES, PING_MIN_QUIET_MICROS, PingTracker, pingKindCode } from './app-ping.js';
 import type { BufferAccount } from './buffered.js';
@@ -61,7 +61,7 @@ interface OpenAfterFin {
  * gaps), history, endpoint state, TTL and close events, application payload. `finish()` computes
  * the summary state once and returns the plain record.
  */
-export class LiveConnection {
+export class LiveConnection implements AppSink {
   readonly client: Endpoint;
   readonly server: Endpoint;
   /** Set when both sides sent FIN or either sent RST: the table finishes the record after a linger. */
@@ -93,8 +93,6 @@ export class LiveConnection {
   private anomalyCounts: Record<string, number> | null = null;
   private sniffer: AppSniffer | null = null;
   private pings: PingTracker | null = null;
-  /** The sniffer's sink, made once with the sniffer (not a new closure for every segment). */
-  private appSink: ((m: AppMessage) => void) | null = null;
 
   // Idle-gap tracking: the last packet that was not a keepalive probe or keepalive ACK.
   private lastRealMicros = 0;
@@ -345,16 +343,15 @@ export class LiveConnection {
     if (dataLen > 0 && !retransmission && !probe && p.payloadLen === 0) {
       // Headers only (the snap length left none of the payload): nothing to read, but the sniffer
       // must still skip these bytes, or the next message would be looked for inside them.
-      this.sniffer?.onPayload(fromClient, p.data, p.payloadStart, 0, frame, micros, this.appSink!, dataLen);
+      this.sniffer?.onPayload(fromClient, p.data, p.payloadStart, 0, frame, micros, dataLen);
     }
     if (dataLen > 0 && !retransmission && !probe && p.payloadLen > 0) {
       const len = Math.min(p.payloadLen, dataLen);
       if (this.sniffer === null) {
-        this.sniffer = new AppSniffer((code, f) => this.addAnomaly(code, f), this.buffers);
-        this.appSink = (m) => this.addApp(m);
+        this.sniffer = new AppSniffer(this, this.buffers);
       }
       // The sniffer is told the length on the wire too: a snap length that cut the segment must not shift what follows.
-      this.sniffer.onPayload(fromClient, p.data, p.payloadStart, len, frame, micros, this.appSink!, dataLen);
+      this.sniffer.onPayload(fromClient, p.data, p.payloadStart, len, frame, micros, dataLen);
       // App-level keepalive (pings): the tracker exists from a connection's first small request after quiet.
       if (fromClient) {
         if (this.pings === null && dataLen <= PING_MAX_BYTES && quietBefore >= PING_MIN_QUIET_MICROS) this.pings = new PingTracker();
@@ -572,7 +569,13 @@ export class LiveConnection {
     if (list.length < MAX_ANOMALIES && n <= 4) list.push({ code, frame });
   }
 
-  private addApp(m: AppMessage): void {
+  /** AppSink: an anomaly the sniffer found. */
+  appAnomaly(code: string, frame: number): void {
+    this.addAnomaly(code, frame);
+  }
+
+  /** AppSink: a message the sniffer read. */
+  appMessage(m: AppMessage): void {
     if (m.kind === 'tls-client-hello' && m.sni && this.sni === null) this.sni = m.sni;
     // Keep the first messages and every one that starts an exchange after an idle gap (incident candidates).
     const afterGap = this.aftermath !== null && this.aftermath.requestFrame === m.frame;

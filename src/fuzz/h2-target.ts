@@ -354,13 +354,13 @@ export const h2Target: Target = {
     // Through the sniffer, as the connection table feeds it: segments interleaved, some cut by a snap length, some lost.
     const account = new BufferAccount();
     const anomalies: string[] = [];
-    const sniffer = new AppSniffer((code) => anomalies.push(code), account);
     const messages: AppMessage[] = [];
+    const sniffer = new AppSniffer({ appMessage: (m) => messages.push(m), appAnomaly: (code) => anomalies.push(code) }, account);
     segments.forEach((g, k) => {
       const b = g.fromClient ? client : server;
       if (g.lost) { sniffer.h2?.lost(g.fromClient); return; }
       const captured = (g.cutTo ?? g.end) - g.start;
-      sniffer.onPayload(g.fromClient, b, g.start, captured, k + 1, k + 1, (m) => messages.push(m), g.end - g.start);
+      sniffer.onPayload(g.fromClient, b, g.start, captured, k + 1, k + 1, g.end - g.start);
     });
     ctx.retained({ bufferedBytes: account.peak });
     if (account.peak > H2_MAX_BUFFERED + 2 * 16 * 1024) problems.push(`the sniffer's account peaked at ${account.peak} bytes`);

@@ -5,6 +5,7 @@
  */
 import type { AppMessage, H2Summary, Truncation } from '../connection.js';
 import { H2Session, grpcMethodOf, h2ErrorName, isGrpc, type H2Event } from './h2/session.js';
+import type { AppSink } from './sniffer.js';
 
 type Emit = (m: AppMessage) => void;
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -14,7 +15,7 @@ const MAX_AFTER_GOAWAY = 32;
 
 export class H2Tracker {
   private readonly session: H2Session;
-  private emit: Emit = () => {};
+  private readonly emit: Emit;
   private streams = 0;
   private unknownFields = 0;
   private pingsClient = 0;
@@ -38,13 +39,14 @@ export class H2Tracker {
   private cutCaptured = 0;
   private cutWire = 0;
 
-  constructor(readonly via: H2Summary['via'], onAnomaly: (code: string, frame: number) => void) {
+  /** `sink`: the connection, told of every message and anomaly. */
+  constructor(readonly via: H2Summary['via'], sink: AppSink) {
     const fromStart = via !== 'midstream';
-    this.session = new H2Session(fromStart, via !== 'midstream', (e) => this.onEvent(e), onAnomaly);
+    this.emit = (m) => sink.appMessage(m);
+    this.session = new H2Session(fromStart, via !== 'midstream', (e) => this.onEvent(e), (code, frame) => sink.appAnomaly(code, frame));
   }
 
-  push(fromClient: boolean, b: Uint8Array, start: number, end: number, frame: number, micros: number, emit: Emit, cut = false): void {
-    this.emit = emit;
+  push(fromClient: boolean, b: Uint8Array, start: number, end: number, frame: number, micros: number, cut = false): void {
     this.session.push(fromClient, b, start, end, frame, micros, cut);
   }
 
@@ -53,8 +55,7 @@ export class H2Tracker {
    * bytes were captured. The frames the missing bytes belonged to are handed on as cut (a request
    * HEADERS gives what its captured prefix holds, marked truncated).
    */
-  uncaptured(fromClient: boolean, capturedBytes: number, wireBytes: number, emit: Emit): void {
-    this.emit = emit;
+  uncaptured(fromClient: boolean, capturedBytes: number, wireBytes: number): void {
     this.cutCaptured = capturedBytes;
     this.cutWire = wireBytes;
     this.session.uncaptured(fromClient, wireBytes - capturedBytes);

@@ -24,8 +24,8 @@ const lit = (s: string): number[] => [s.length, ...Buffer.from(s, 'latin1')];
 function sniff(segments: [fromClient: boolean, b: Uint8Array, captured?: number][]) {
   const out: AppMessage[] = [];
   const anomalies: string[] = [];
-  const s = new AppSniffer((code) => anomalies.push(code));
-  segments.forEach(([fromClient, b, captured], k) => s.onPayload(fromClient, b, 0, captured ?? b.length, k + 1, k + 1, (m) => out.push(m), b.length));
+  const s = new AppSniffer({ appMessage: (m) => out.push(m), appAnomaly: (code) => anomalies.push(code) });
+  segments.forEach(([fromClient, b, captured], k) => s.onPayload(fromClient, b, 0, captured ?? b.length, k + 1, k + 1, b.length));
   return { out: out.map(({ micros: _, ...m }) => m), anomalies, sniffer: s };
 }
 

@@ -11,7 +11,19 @@ import { TlsContentType, clientHelloSni, helloAlpn, tlsRecordLength, tlsRecordTy
  */
 export const MAX_PENDING_HEAD = 16 * 1024;
 
-type Emit = (m: AppMessage) => void;
+/**
+ * Where a sniffer's findings go: messages, and anomalies with the frame where they started. The
+ * connection itself is the sink — one object, not two closures per connection (the table may
+ * hold hundreds of thousands; see docs/performance.md).
+ */
+export interface AppSink {
+  appMessage(m: AppMessage): void;
+  /**
+   * A head or ClientHello ran past MAX_PENDING_HEAD and was read only that far
+   * ('http-head-too-long', 'tls-hello-too-long'), or an HTTP/2 anomaly.
+   */
+  appAnomaly(code: string, frame: number): void;
+}
 
 /** Per-direction parsing state. */
 class Direction {
@@ -55,11 +67,10 @@ export class AppSniffer {
   private cutWire = 0;
 
   /**
-   * @param onAnomaly told when a head or ClientHello ran past MAX_PENDING_HEAD and was read only
-   *   that far ('http-head-too-long', 'tls-hello-too-long'), with the frame where it started.
+   * @param sink told of every message and anomaly.
    * @param account told of every buffer taken for an unfinished head and given back (see buffered.ts).
    */
-  constructor(private readonly onAnomaly?: (code: string, frame: number) => void, private readonly account?: BufferAccount) {}
+  constructor(private readonly sink: AppSink, private readonly account?: BufferAccount) {}
 
   /** Gives back what is still buffered (the connection is finished: nothing more will arrive). */
   release(): void {
@@ -84,35 +95,35 @@ export class AppSniffer {
    * missing bytes are accounted as skipped — inside a body, a TLS record or an HTTP/2 frame the
    * next message is still found where it starts.
    */
-  onPayload(fromClient: boolean, b: Uint8Array, start: number, len: number, frame: number, micros: number, emit: Emit, wireLen = len): void {
+  onPayload(fromClient: boolean, b: Uint8Array, start: number, len: number, frame: number, micros: number, wireLen = len): void {
     const cut = wireLen > len;
     this.cutCaptured = len;
     this.cutWire = wireLen;
-    this.sniff(fromClient, b, start, len, frame, micros, emit, cut);
-    if (cut) this.uncaptured(fromClient, len, wireLen, emit);
+    this.sniff(fromClient, b, start, len, frame, micros, cut);
+    if (cut) this.uncaptured(fromClient, len, wireLen);
     if (this.h2) this.accountH2();
   }
 
-  private sniff(fromClient: boolean, b: Uint8Array, start: number, len: number, frame: number, micros: number, emit: Emit, cut: boolean): void {
+  private sniff(fromClient: boolean, b: Uint8Array, start: number, len: number, frame: number, micros: number, cut: boolean): void {
     const d = fromClient ? this.client : this.server;
     let o = start;
     const end = start + len;
     if (this.h2) {
-      this.h2.push(fromClient, b, o, end, frame, micros, emit, cut);
+      this.h2.push(fromClient, b, o, end, frame, micros, cut);
       return;
     }
     const first = !this.seenPayload;
     this.seenPayload = true;
     if (fromClient && !d.pending && startsWithPreface(b, o, end)) {
-      this.startH2('prior-knowledge', fromClient, b, o, end, frame, micros, emit, cut);
+      this.startH2('prior-knowledge', fromClient, b, o, end, frame, micros, cut);
       return;
     }
     if (first && looksLikeFrames(b, o, end, cut)) {
-      this.startH2('midstream', fromClient, b, o, end, frame, micros, emit, cut);
+      this.startH2('midstream', fromClient, b, o, end, frame, micros, cut);
       return;
     }
     if (d.pending) {
-      o = this.continuePending(d, fromClient, b, o, end, emit);
+      o = this.continuePending(d, fromClient, b, o, end);
       if (o < 0) return;
     }
     while (o < end) {
@@ -137,10 +148,10 @@ export class AppSniffer {
           return;
         }
         const head = parseHead(b, o, headEnd);
-        this.emitHttp(d, head, frame, micros, emit);
+        this.emitHttp(d, head, frame, micros);
         o = headEnd;
         if (head && this.switchesToH2(head)) {
-          this.startH2('upgrade', fromClient, b, o, end, frame, micros, emit, cut);
+          this.startH2('upgrade', fromClient, b, o, end, frame, micros, cut);
           return;
         }
         continue;
@@ -155,7 +166,7 @@ export class AppSniffer {
             this.startPending(d, 'tls', b, o, end, frame, micros);
             return;
           }
-          this.emitHello(clientHelloSni(b, o, o + recLen), frame, micros, emit);
+          this.emitHello(clientHelloSni(b, o, o + recLen), frame, micros);
           this.alpnOffered ??= helloAlpn(b, o, o + recLen, true);
         } else if (!fromClient && tlsType === TlsContentType.HANDSHAKE && b[o + 5] === 2 && this.alpnSelected === null) {
           // ServerHello: the selected ALPN (when the record is whole in this segment, as it nearly always is).
@@ -165,8 +176,8 @@ export class AppSniffer {
           this.lastTlsDataFromClient = fromClient;
           if (fromClient) {
             // The record header says what it is; a record that runs past a cut segment's captured end is marked truncated.
-            if (cut && o + recLen > end) emit({ frame, micros, kind: 'tls-application-data', truncated: this.truncation(undefined) });
-            else emit({ frame, micros, kind: 'tls-application-data' });
+            if (cut && o + recLen > end) this.sink.appMessage({ frame, micros, kind: 'tls-application-data', truncated: this.truncation(undefined) });
+            else this.sink.appMessage({ frame, micros, kind: 'tls-application-data' });
           }
         }
         d.tlsRemaining = recLen;
@@ -205,7 +216,7 @@ export class AppSniffer {
   }
 
   /** Returns the offset in the segment where parsing continues, or -1 when the segment was consumed. */
-  private continuePending(d: Direction, fromClient: boolean, b: Uint8Array, o: number, end: number, emit: Emit): number {
+  private continuePending(d: Direction, fromClient: boolean, b: Uint8Array, o: number, end: number): number {
     const before = d.pendingLen;
     this.append(d, b, o, end);
     const buf = d.pending!;
@@ -215,11 +226,11 @@ export class AppSniffer {
       const headEnd = findHeadEnd(buf, Math.max(0, before - 3), d.pendingLen);
       if (headEnd < 0 && !full) return -1;
       const stop = headEnd < 0 ? d.pendingLen : headEnd;
-      this.emitHttp(d, parseHead(buf, 0, stop), d.pendingFrame, d.pendingMicros, emit);
+      this.emitHttp(d, parseHead(buf, 0, stop), d.pendingFrame, d.pendingMicros);
       this.drop(d);
       if (headEnd < 0) { // head too long: say so, and resync at the next segment
         d.bodyRemaining = 0;
-        this.onAnomaly?.('http-head-too-long', d.pendingFrame);
+        this.sink.appAnomaly('http-head-too-long', d.pendingFrame);
         return -1;
       }
       const consumedFromSegment = headEnd - before;
@@ -227,13 +238,13 @@ export class AppSniffer {
     }
     const recLen = tlsRecordLength(buf, 0, d.pendingLen);
     if (recLen > d.pendingLen && !full) return -1;
-    this.emitHello(clientHelloSni(buf, 0, Math.min(recLen, d.pendingLen)), d.pendingFrame, d.pendingMicros, emit);
+    this.emitHello(clientHelloSni(buf, 0, Math.min(recLen, d.pendingLen)), d.pendingFrame, d.pendingMicros);
     this.alpnOffered ??= helloAlpn(buf, 0, Math.min(recLen, d.pendingLen), true);
     this.drop(d);
     void fromClient;
     if (recLen > d.pendingLen) {
       d.tlsRemaining = 0;
-      this.onAnomaly?.('tls-hello-too-long', d.pendingFrame);
+      this.sink.appAnomaly('tls-hello-too-long', d.pendingFrame);
       return -1;
     }
     return o + (recLen - before);
@@ -247,11 +258,11 @@ export class AppSniffer {
     return this.upgradeAsked && head.status === 101;
   }
 
-  private startH2(via: 'prior-knowledge' | 'upgrade' | 'midstream', fromClient: boolean, b: Uint8Array, o: number, end: number, frame: number, micros: number, emit: Emit, cut: boolean): void {
+  private startH2(via: 'prior-knowledge' | 'upgrade' | 'midstream', fromClient: boolean, b: Uint8Array, o: number, end: number, frame: number, micros: number, cut: boolean): void {
     this.drop(this.client);
     this.drop(this.server);
-    this.h2 = new H2Tracker(via, (code, f) => this.onAnomaly?.(code, f));
-    if (o < end) this.h2.push(fromClient, b, o, end, frame, micros, emit, cut);
+    this.h2 = new H2Tracker(via, this.sink);
+    if (o < end) this.h2.push(fromClient, b, o, end, frame, micros, cut);
   }
 
   /**
@@ -260,9 +271,9 @@ export class AppSniffer {
    * what was captured of it (truncated); the lost bytes are taken off the body or TLS record in
    * progress, and when the next message began among them, parsing resumes at the next segment.
    */
-  private uncaptured(fromClient: boolean, capturedBytes: number, wireBytes: number, emit: Emit): void {
+  private uncaptured(fromClient: boolean, capturedBytes: number, wireBytes: number): void {
     if (this.h2) {
-      this.h2.uncaptured(fromClient, capturedBytes, wireBytes, emit);
+      this.h2.uncaptured(fromClient, capturedBytes, wireBytes);
       return;
     }
     const d = fromClient ? this.client : this.server;
@@ -272,13 +283,13 @@ export class AppSniffer {
       const n = d.pendingLen;
       if (d.pendingKind === 'http') {
         const cutHead = parseCutHead(buf, 0, n);
-        if (cutHead) this.emitHttp(d, cutHead.head, d.pendingFrame, d.pendingMicros, emit, this.truncation(cutHead.cutIn));
+        if (cutHead) this.emitHttp(d, cutHead.head, d.pendingFrame, d.pendingMicros, this.truncation(cutHead.cutIn));
         d.bodyRemaining = 0; // the rest of the head, and so the body's length, was not captured
         this.drop(d);
         return;
       }
       const recLen = tlsRecordLength(buf, 0, n);
-      this.emitHello(clientHelloSni(buf, 0, n), d.pendingFrame, d.pendingMicros, emit, this.truncation(undefined));
+      this.emitHello(clientHelloSni(buf, 0, n), d.pendingFrame, d.pendingMicros, this.truncation(undefined));
       this.alpnOffered ??= helloAlpn(buf, 0, n, true);
       this.drop(d);
       d.tlsRemaining = Math.max(0, recLen - n);
@@ -318,7 +329,7 @@ export class AppSniffer {
     d.pending = null;
   }
 
-  private emitHttp(d: Direction, head: HttpHead | null, frame: number, micros: number, emit: Emit, truncated?: Truncation): void {
+  private emitHttp(d: Direction, head: HttpHead | null, frame: number, micros: number, truncated?: Truncation): void {
     if (!head) return;
     this.sawHttp1 = true;
     d.bodyRemaining = typeof head.body === 'number' ? head.body : 0;
@@ -329,17 +340,17 @@ export class AppSniffer {
       if (head.requestId !== undefined) m.requestId = head.requestId;
       if (head.userAgent !== undefined) m.userAgent = head.userAgent;
       if (truncated) m.truncated = truncated;
-      emit(m);
+      this.sink.appMessage(m);
     } else if (truncated) {
-      emit({ frame, micros, kind: 'http-response', status: head.status!, truncated });
+      this.sink.appMessage({ frame, micros, kind: 'http-response', status: head.status!, truncated });
     } else {
-      emit({ frame, micros, kind: 'http-response', status: head.status! });
+      this.sink.appMessage({ frame, micros, kind: 'http-response', status: head.status! });
     }
   }
 
-  private emitHello(sni: string | null, frame: number, micros: number, emit: Emit, truncated?: Truncation): void {
+  private emitHello(sni: string | null, frame: number, micros: number, truncated?: Truncation): void {
     if (sni === null) return;
     this.sawTls = true;
-    emit({ frame, micros, kind: 'tls-client-hello', ...(sni ? { sni } : {}), ...(truncated && { truncated }) });
+    this.sink.appMessage({ frame, micros, kind: 'tls-client-hello', ...(sni ? { sni } : {}), ...(truncated && { truncated }) });
   }
 }
