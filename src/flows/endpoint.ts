@@ -59,8 +59,6 @@ export class Endpoint {
   private ttlMore: number[] | null = null;
   private ttlMoreCounts: number[] | null = null;
 
-  constructor(readonly endpoint: string) {}
-
   /** Next sequence number expected from this side (unsigned); valid when hasSeq. */
   get nextSeq(): number {
     return this.nextSeqI32 >>> 0;
@@ -148,9 +146,10 @@ export class Endpoint {
     return this.ttlMore === null ? [this.ttlFirst] : [this.ttlFirst, ...this.ttlMore].sort((a, b) => a - b);
   }
 
-  stats(): EndpointStats {
+  /** `endpoint`: this side's `ip:port`, made by the connection from its tuple. */
+  stats(endpoint: string): EndpointStats {
     return {
-      endpoint: this.endpoint,
+      endpoint,
       packets: this.packets,
       payloadBytes: this.payloadBytes,
       retransmissions: this.retransmissions,

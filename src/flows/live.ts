@@ -1,4 +1,4 @@
-import { TcpFlag, type DecodedPacket } from '../decode/index.js';
+import { TcpFlag, formatEndpoint, type DecodedPacket } from '../decode/index.js';
 import { AppSniffer, type AppSink } from './app/sniffer.js';
 import { isTlsAlertOnly } from './app/tls.js';
 import { PING_MAX_BYTES, PING_MIN_QUIET_MICROS, PingTracker, pingKindCode } from './app-ping.js';
@@ -23,6 +23,17 @@ export interface FlowOptions {
 }
 
 type Side = 'client' | 'server';
+
+/** A connection's tuple as the table keys it (see LiveConnection's fields of the same names). */
+export interface ConnTuple {
+  clientV4: number;
+  serverV4: number;
+  clientAddr: Uint8Array | null;
+  serverAddr: Uint8Array | null;
+  clientPort: number;
+  serverPort: number;
+  hash: number;
+}
 
 /** Mutable aftermath of the most recent idle gap, closed when the exchange resolves. */
 interface OpenAftermath {
@@ -64,6 +75,22 @@ interface OpenAfterFin {
 export class LiveConnection implements AppSink {
   readonly client: Endpoint;
   readonly server: Endpoint;
+  // The tuple, kept as numbers (the endpoint strings are made only for the record) and the
+  // table's bookkeeping: no separate entry object per connection (docs/performance.md).
+  /** IPv4 addresses as signed 32-bit numbers (`u32 | 0`: stored in the object, no heap-number box); valid when clientAddr is null. */
+  readonly clientV4: number;
+  readonly serverV4: number;
+  /** IPv6 addresses (16-byte copies); null for IPv4. */
+  readonly clientAddr: Uint8Array | null;
+  readonly serverAddr: Uint8Array | null;
+  readonly clientPort: number;
+  readonly serverPort: number;
+  /** The table's: the tuple's hash, the next connection in its bucket (insertion order). */
+  readonly hash: number;
+  next: LiveConnection | null = null;
+  /** The table's: whether it is in the closed queue, its slot in the attempt queue (-1: not in it). */
+  inClosedQueue = false;
+  attemptSlot = -1;
   /** Set when both sides sent FIN or either sent RST: the table finishes the record after a linger. */
   closedAtMicros = -1;
   firstMicros = 0;
@@ -134,8 +161,7 @@ export class LiveConnection implements AppSink {
 
   constructor(
     readonly id: number,
-    clientEndpoint: string,
-    serverEndpoint: string,
+    tuple: ConnTuple,
     readonly ipVersion: 4 | 6,
     readonly vlan: readonly number[],
     readonly roleSource: RoleSource,
@@ -143,8 +169,15 @@ export class LiveConnection implements AppSink {
     /** Where the sniffer's buffers of unfinished heads are counted (the table's). */
     private readonly buffers?: BufferAccount,
   ) {
-    this.client = new Endpoint(clientEndpoint);
-    this.server = new Endpoint(serverEndpoint);
+    this.clientV4 = tuple.clientV4;
+    this.serverV4 = tuple.serverV4;
+    this.clientAddr = tuple.clientAddr;
+    this.serverAddr = tuple.serverAddr;
+    this.clientPort = tuple.clientPort;
+    this.serverPort = tuple.serverPort;
+    this.hash = tuple.hash;
+    this.client = new Endpoint();
+    this.server = new Endpoint();
     if (roleSource !== 'syn') this.history = '^';
     this.trace = options.traceSegments ? new SegmentTrace() : null;
   }
@@ -623,10 +656,11 @@ export class LiveConnection implements AppSink {
   /** `copy`: lists the live connection goes on filling are copied (a snapshot must not change later). */
   private record(endReason: EndReason, idleGaps: IdleGap[], copy: boolean): Connection {
     const toAfterFin = (f: OpenAfterFin | null): AfterFin | null => f && { ...f };
+    const client = this.endpoint('client'), server = this.endpoint('server');
     return {
       id: this.id,
-      client: this.client.endpoint,
-      server: this.server.endpoint,
+      client,
+      server,
       ipVersion: this.ipVersion,
       vlan: this.vlan,
       partial: this.roleSource !== 'syn',
@@ -639,8 +673,8 @@ export class LiveConnection implements AppSink {
       synAckFrame: this.synAckFrame,
       state: connState(this.client, this.server, this.history),
       history: this.history,
-      clientStats: this.client.stats(),
-      serverStats: this.server.stats(),
+      clientStats: this.client.stats(client),
+      serverStats: this.server.stats(server),
       maxIdleSeconds: this.maxGapMicros / 1e6,
       maxIdleAfterFrame: this.maxGapAfterFrame,
       longestSurvivedIdle: this.longestSurvived,
@@ -664,7 +698,23 @@ export class LiveConnection implements AppSink {
       ...(this.trace ? { trace: this.trace } : {}),
     };
   }
+
+  /** `ip:port` (`[v6]:port`) of one side, made from the tuple (for the record only). */
+  endpoint(side: Side): string {
+    const port = side === 'client' ? this.clientPort : this.serverPort;
+    const v6 = side === 'client' ? this.clientAddr : this.serverAddr;
+    if (v6 !== null) return formatEndpoint(v6, 0, v6.length, port);
+    const v4 = side === 'client' ? this.clientV4 : this.serverV4;
+    V4_BYTES[0] = v4 >>> 24;
+    V4_BYTES[1] = (v4 >>> 16) & 0xff;
+    V4_BYTES[2] = (v4 >>> 8) & 0xff;
+    V4_BYTES[3] = v4 & 0xff;
+    return formatEndpoint(V4_BYTES, 0, 4, port);
+  }
 }
+
+/** Scratch bytes of an IPv4 address being formatted (endpoint()). */
+const V4_BYTES = new Uint8Array(4);
 
 function aftermathOf(a: OpenAftermath): GapAftermath {
   return {

@@ -1,4 +1,4 @@
-import { DecodedPacket, TcpFlag, formatEndpoint } from '../decode/index.js';
+import { DecodedPacket, TcpFlag } from '../decode/index.js';
 import { u32 } from '../decode/bytes.js';
 import { AttemptStore, isBareSyn } from './attempts.js';
 import { BufferAccount } from './buffered.js';
@@ -67,29 +67,6 @@ export interface TableStats {
 }
 
 /**
- * One live connection and its endpoints, copied once, when it is created: IPv4 addresses as
- * unsigned 32-bit numbers (compared as numbers, no buffer per connection), IPv6 addresses as
- * 16-byte copies.
- */
-interface Entry {
-  conn: LiveConnection;
-  /** IPv4 addresses (valid when clientAddr is null). */
-  clientV4: number;
-  serverV4: number;
-  /** IPv6 addresses; null for IPv4. */
-  clientAddr: Uint8Array | null;
-  serverAddr: Uint8Array | null;
-  clientPort: number;
-  serverPort: number;
-  inClosedQueue: boolean;
-  /** Its slot in the attempt queue (counted from the queue's first slot ever, see attemptBase); -1 when not in it. */
-  attemptSlot: number;
-  hash: number;
-  /** The next entry with the same hash: a bucket is a list in insertion order, its head in the map. */
-  next: Entry | null;
-}
-
-/**
  * The connection table: tuple → live connection. Like tshark (and unlike Zeek's option), the key
  * ignores VLAN tags: routed SPAN captures carry each direction of one connection on a different
  * VLAN. The tags are kept on the record. Lookups hash the packet's own address bytes
@@ -99,19 +76,19 @@ interface Entry {
  * the longest-idle ones.
  */
 export class ConnectionTable {
-  /** Hash → first entry of the bucket (see Entry.next). */
-  private readonly buckets = new Map<number, Entry>();
+  /** Hash → first connection of the bucket (see LiveConnection.next). */
+  private readonly buckets = new Map<number, LiveConnection>();
   private live = 0;
   private nextId = 1;
   /** Entries closed, in close order; slots before closedHead are cleared (undefined) as they are passed. */
-  private readonly closedQueue: (Entry | undefined)[] = [];
+  private readonly closedQueue: (LiveConnection | undefined)[] = [];
   private closedHead = 0;
   /**
    * Connections created by a SYN and not answered yet, in creation order (see expireAttempts):
-   * an Entry, or a number — the slot of an attempt still held as data in `attempts`, replaced by
-   * its Entry when it becomes one. Passed slots are cleared.
+   * a connection object, or a number — the slot of an attempt still held as data in `attempts`,
+   * replaced by its object when it becomes one. Passed slots are cleared.
    */
-  private readonly attemptQueue: (Entry | number | undefined)[] = [];
+  private readonly attemptQueue: (LiveConnection | number | undefined)[] = [];
   private attemptHead = 0;
   /** Slots dropped from the front of attemptQueue so far (an entry's attemptSlot minus this is its index). */
   private attemptBase = 0;
@@ -144,15 +121,16 @@ export class ConnectionTable {
     const v4 = p.addrLen === 4;
     const srcV4 = v4 ? u32(p.data, p.srcAddrOff) : 0;
     const dstV4 = v4 ? u32(p.data, p.dstAddrOff) : 0;
-    let entry: Entry | undefined;
+    const src32 = srcV4 | 0, dst32 = dstV4 | 0; // as the connection keeps them
+    let entry: LiveConnection | undefined;
     let fromClient = false;
-    for (let e = this.buckets.get(hash) ?? null; e !== null; e = e.next) {
+    for (let e: LiveConnection | null = this.buckets.get(hash) ?? null; e !== null; e = e.next) {
       if (v4) {
         if (e.clientAddr !== null) continue;
-        if (e.clientPort === p.srcPort && e.serverPort === p.dstPort && e.clientV4 === srcV4 && e.serverV4 === dstV4) {
+        if (e.clientPort === p.srcPort && e.serverPort === p.dstPort && e.clientV4 === src32 && e.serverV4 === dst32) {
           entry = e; fromClient = true; break;
         }
-        if (e.clientPort === p.dstPort && e.serverPort === p.srcPort && e.clientV4 === dstV4 && e.serverV4 === srcV4) {
+        if (e.clientPort === p.dstPort && e.serverPort === p.srcPort && e.clientV4 === dst32 && e.serverV4 === src32) {
           entry = e; fromClient = false; break;
         }
       } else {
@@ -174,9 +152,9 @@ export class ConnectionTable {
       }
     }
     const syn = (p.flags & TcpFlag.SYN) !== 0 && (p.flags & TcpFlag.ACK) === 0 && (p.flags & TcpFlag.RST) === 0;
-    if (entry && syn && !isSameSyn(entry.conn, fromClient, p.seq)) {
+    if (entry && syn && !isSameSyn(entry, fromClient, p.seq)) {
       // Port reuse: a new SYN (new ISN) on this tuple is a new connection.
-      const old = entry.conn;
+      const old = entry;
       this.remove(entry);
       this.finish(entry, old.closedAtMicros >= 0 ? (old.client.firstRst || old.server.firstRst ? 'reset' : 'closed') : 'port-reuse');
       entry = undefined;
@@ -200,7 +178,7 @@ export class ConnectionTable {
       }
       entry = this.create(p, hash, id);
       fromClient = entry.clientPort === p.srcPort && entry.serverPort === p.dstPort &&
-        (entry.clientAddr === null ? entry.clientV4 === srcV4 : same(entry.clientAddr, p.data, p.srcAddrOff));
+        (entry.clientAddr === null ? entry.clientV4 === src32 : same(entry.clientAddr, p.data, p.srcAddrOff));
       this.insert(entry);
       this.live++;
       if (this.live > this.stats.peakLive) this.stats.peakLive = this.live;
@@ -209,7 +187,7 @@ export class ConnectionTable {
         this.attemptQueue.push(entry);
       }
     }
-    const conn = entry.conn;
+    const conn = entry;
     if (!conn.onPacket(p, frame, micros, fromClient)) this.stats.duplicatesSkipped++;
     if (conn.closedAtMicros >= 0 && !entry.inClosedQueue) {
       entry.inClosedQueue = true;
@@ -221,16 +199,16 @@ export class ConnectionTable {
   /** End of the capture: every live connection is handed on, in id order. */
   flush(): void {
     const all = this.entries();
-    all.sort((a, b) => a.conn.id - b.conn.id);
+    all.sort((a, b) => a.id - b.id);
     const slots = this.attempts.slotsById();
     this.buckets.clear();
     this.live = 0;
     // Objects and stored attempts merged in id order; an attempt becomes an object only as it is handed on.
     let i = 0, j = 0;
     while (i < all.length || j < slots.length) {
-      if (j >= slots.length || (i < all.length && all[i]!.conn.id < this.attempts.id[slots[j]!]!)) {
+      if (j >= slots.length || (i < all.length && all[i]!.id < this.attempts.id[slots[j]!]!)) {
         const e = all[i++]!;
-        this.finish(e, e.conn.closedAtMicros >= 0 ? (e.conn.client.firstRst || e.conn.server.firstRst ? 'reset' : 'closed') : 'capture-end');
+        this.finish(e, e.closedAtMicros >= 0 ? (e.client.firstRst || e.server.firstRst ? 'reset' : 'closed') : 'capture-end');
       } else {
         const slot = slots[j++]!;
         const e = this.materialize(slot);
@@ -253,20 +231,20 @@ export class ConnectionTable {
   /** Calls `fn` for every live connection (`flowdoc watch` looks for idle ones at risk). */
   forEachLive(fn: (c: LiveConnection) => void): void {
     if (this.attempts.count > 0) for (const slot of this.attempts.slotsById()) this.promote(slot);
-    for (const head of this.buckets.values()) for (let e: Entry | null = head; e !== null; e = e.next) fn(e.conn);
+    for (const head of this.buckets.values()) for (let e: LiveConnection | null = head; e !== null; e = e.next) fn(e);
   }
 
   /** The connection object of a stored attempt: a new entry, its SYN replayed into it (the slot stays; the caller frees it). */
-  private materialize(slot: number): Entry {
+  private materialize(slot: number): LiveConnection {
     const p = this.replayPacket;
     this.attempts.replay(slot, p);
     const e = this.create(p, this.attempts.hash[slot]!, this.attempts.id[slot]!);
-    e.conn.onPacket(p, this.attempts.frame[slot]!, this.attempts.micros[slot]!, true);
+    e.onPacket(p, this.attempts.frame[slot]!, this.attempts.micros[slot]!, true);
     return e;
   }
 
   /** A stored attempt becomes a connection object in the table, in its place in the attempt queue. */
-  private promote(slot: number): Entry {
+  private promote(slot: number): LiveConnection {
     const e = this.materialize(slot);
     const pos = this.attempts.queuePos[slot]!;
     if (pos >= 0) {
@@ -278,7 +256,7 @@ export class ConnectionTable {
     return e;
   }
 
-  private create(p: DecodedPacket, hash: number, id: number): Entry {
+  private create(p: DecodedPacket, hash: number, id: number): LiveConnection {
     const synOnly = (p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
     const synAck = (p.flags & (TcpFlag.SYN | TcpFlag.ACK)) === (TcpFlag.SYN | TcpFlag.ACK);
     let srcIsClient: boolean;
@@ -288,38 +266,31 @@ export class ConnectionTable {
     else { srcIsClient = !dstLooksLikeClient(p.srcPort, p.dstPort); roleSource = 'port-heuristic'; }
     const cOff = srcIsClient ? p.srcAddrOff : p.dstAddrOff;
     const sOff = srcIsClient ? p.dstAddrOff : p.srcAddrOff;
-    const cPort = srcIsClient ? p.srcPort : p.dstPort;
-    const sPort = srcIsClient ? p.dstPort : p.srcPort;
     const vlan = p.vlanCount === 0 ? NO_VLAN : p.vlanCount === 1 ? [p.vlanOuter] : [p.vlanOuter, p.vlanInner];
-    const conn = new LiveConnection(
+    const v4 = p.addrLen === 4;
+    // Deliberate copies of IPv6 addresses: the record's bytes are gone after this packet. (Never
+    // `p.data.slice`: on a Buffer that is a view, which would keep the reader's whole 1 MiB chunk
+    // alive as long as the connection lives — memory growing with the file, not with live connections.)
+    const clientAddr = v4 ? null : copyBytes(p.data, cOff, p.addrLen);
+    const serverAddr = v4 ? null : copyBytes(p.data, sOff, p.addrLen);
+    this.buffers.take(heldBytes(clientAddr) + heldBytes(serverAddr));
+    return new LiveConnection(
       id,
-      formatEndpoint(p.data, cOff, p.addrLen, cPort),
-      formatEndpoint(p.data, sOff, p.addrLen, sPort),
+      {
+        clientV4: v4 ? u32(p.data, cOff) | 0 : 0,
+        serverV4: v4 ? u32(p.data, sOff) | 0 : 0,
+        clientAddr,
+        serverAddr,
+        clientPort: srcIsClient ? p.srcPort : p.dstPort,
+        serverPort: srcIsClient ? p.dstPort : p.srcPort,
+        hash,
+      },
       p.ipVersion === 6 ? 6 : 4,
       vlan,
       roleSource,
       this.options,
       this.buffers,
     );
-    const clientAddr = p.addrLen === 4 ? null : copyBytes(p.data, cOff, p.addrLen);
-    const serverAddr = p.addrLen === 4 ? null : copyBytes(p.data, sOff, p.addrLen);
-    this.buffers.take(heldBytes(clientAddr) + heldBytes(serverAddr));
-    return {
-      conn,
-      // Deliberate copies: the record's bytes are gone after this packet. (Never `p.data.slice`:
-      // on a Buffer that is a view, which would keep the reader's whole 1 MiB chunk alive as long
-      // as the connection lives — memory growing with the file, not with live connections.)
-      clientV4: p.addrLen === 4 ? u32(p.data, cOff) : 0,
-      serverV4: p.addrLen === 4 ? u32(p.data, sOff) : 0,
-      clientAddr,
-      serverAddr,
-      clientPort: cPort,
-      serverPort: sPort,
-      inClosedQueue: false,
-      attemptSlot: -1,
-      hash,
-      next: null,
-    };
   }
 
   /** Hands on closed connections whose linger has passed (the queue is in close order). */
@@ -327,21 +298,21 @@ export class ConnectionTable {
     const q = this.closedQueue;
     while (this.closedHead < q.length) {
       const e = q[this.closedHead]!;
-      if (e.conn.closedAtMicros < 0) {
+      if (e.closedAtMicros < 0) {
         // Reopened (a handshake retried after a reset): it re-enters the queue when it closes again.
         q[this.closedHead++] = undefined;
         e.inClosedQueue = false;
         continue;
       }
-      if (e.conn.closedAtMicros + this.options.lingerMicros > now) break;
+      if (e.closedAtMicros + this.options.lingerMicros > now) break;
       // Clear the slot: a passed entry must not keep its finished connection alive until the
       // queue is next compacted (that held up to half the queue's connections in memory).
       q[this.closedHead++] = undefined;
-      if (e.conn.lastMicros + this.options.lingerMicros > now) {
+      if (e.lastMicros + this.options.lingerMicros > now) {
         q.push(e); // it saw packets after closing: look again later
         continue;
       }
-      if (this.remove(e)) this.finish(e, e.conn.client.firstRst || e.conn.server.firstRst ? 'reset' : 'closed');
+      if (this.remove(e)) this.finish(e, e.client.firstRst || e.server.firstRst ? 'reset' : 'closed');
     }
     if (this.closedHead > 1024 && this.closedHead * 2 > q.length) {
       q.splice(0, this.closedHead);
@@ -373,14 +344,14 @@ export class ConnectionTable {
         this.finish(entry, 'attempt-expired');
         continue;
       }
-      if (!isAttempt(e.conn)) {
+      if (!isAttempt(e)) {
         q[this.attemptHead++] = undefined;
         e.attemptSlot = -1;
         continue;
       }
-      if (e.conn.firstMicros + timeout > now) break;
+      if (e.firstMicros + timeout > now) break;
       q[this.attemptHead++] = undefined;
-      if (e.conn.lastMicros + timeout > now) {
+      if (e.lastMicros + timeout > now) {
         e.attemptSlot = this.attemptBase + q.length;
         q.push(e); // a retransmitted SYN: look again later
         continue;
@@ -415,8 +386,8 @@ export class ConnectionTable {
     if (this.attempts.count > 0) {
       for (const slot of this.attempts.slotsById()) if (this.attempts.micros[slot]! + expiry <= now) this.promote(slot);
     }
-    const idle = this.entries().filter((e) => e.conn.closedAtMicros < 0 && e.conn.lastMicros + expiry <= now);
-    idle.sort((a, b) => a.conn.id - b.conn.id);
+    const idle = this.entries().filter((e) => e.closedAtMicros < 0 && e.lastMicros + expiry <= now);
+    idle.sort((a, b) => a.id - b.id);
     for (const e of idle) {
       this.remove(e);
       this.stats.expired++;
@@ -428,7 +399,7 @@ export class ConnectionTable {
   private evictIdle(): void {
     // Longest idle first; equally idle: the older connection (lower id) first.
     const all = this.entries();
-    all.sort((a, b) => a.conn.lastMicros - b.conn.lastMicros || a.conn.id - b.conn.id);
+    all.sort((a, b) => a.lastMicros - b.lastMicros || a.id - b.id);
     const slots = this.attempts.slotsByTime();
     const micros = this.attempts.micros, ids = this.attempts.id;
     const n = Math.max(1, Math.floor((all.length + slots.length) / 10));
@@ -436,7 +407,7 @@ export class ConnectionTable {
     for (let k = 0; k < n; k++) {
       const a = all[i];
       const s = slots[j];
-      if (s === undefined || (a !== undefined && (a.conn.lastMicros < micros[s]! || (a.conn.lastMicros === micros[s]! && a.conn.id < ids[s]!)))) {
+      if (s === undefined || (a !== undefined && (a.lastMicros < micros[s]! || (a.lastMicros === micros[s]! && a.id < ids[s]!)))) {
         i++;
         this.remove(a!);
         this.stats.evicted++;
@@ -460,7 +431,7 @@ export class ConnectionTable {
   }
 
   /** Appends to its bucket (a new bucket goes last in the map's order, as a new key does). */
-  private insert(e: Entry): void {
+  private insert(e: LiveConnection): void {
     let last = this.buckets.get(e.hash);
     if (last === undefined) {
       this.buckets.set(e.hash, e);
@@ -470,7 +441,7 @@ export class ConnectionTable {
     last.next = e;
   }
 
-  private remove(e: Entry): boolean {
+  private remove(e: LiveConnection): boolean {
     const head = this.buckets.get(e.hash);
     if (head === undefined) return false;
     if (head === e) {
@@ -494,15 +465,15 @@ export class ConnectionTable {
   }
 
   /** Every live entry, bucket by bucket in the map's order, each bucket in insertion order. */
-  private entries(): Entry[] {
-    const all: Entry[] = [];
-    for (const head of this.buckets.values()) for (let e: Entry | null = head; e !== null; e = e.next) all.push(e);
+  private entries(): LiveConnection[] {
+    const all: LiveConnection[] = [];
+    for (const head of this.buckets.values()) for (let e: LiveConnection | null = head; e !== null; e = e.next) all.push(e);
     return all;
   }
 
-  private finish(e: Entry, reason: Connection['endReason']): void {
+  private finish(e: LiveConnection, reason: Connection['endReason']): void {
     this.buffers.give(heldBytes(e.clientAddr) + heldBytes(e.serverAddr));
-    this.onFinished(e.conn.finish(reason));
+    this.onFinished(e.finish(reason));
   }
 }
 
