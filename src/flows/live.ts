@@ -73,6 +73,7 @@ interface OpenAfterFin {
  * the summary state once and returns the plain record.
  */
 export class LiveConnection implements AppSink {
+  readonly id: number;
   readonly client: Endpoint;
   readonly server: Endpoint;
   // The tuple, kept as numbers (the endpoint strings are made only for the record) and the
@@ -99,7 +100,10 @@ export class LiveConnection implements AppSink {
   lastFrame = 0;
   synFrame: number | null = null;
   synAckFrame: number | null = null;
-  /** The ack number of the server's SYN-ACK (client ISN + 1), to recognise a SYN captured after it. */
+  /**
+   * The ack number of the server's SYN-ACK (client ISN + 1), to recognise a SYN captured after it:
+   * as a signed 32-bit number (`| 0`, so no heap number of its own), null before the SYN-ACK.
+   */
   synAckAck: number | null = null;
   duplicatesSkipped = 0;
   /** Only with options.traceSegments: the segments, bounded (see SegmentTrace). */
@@ -124,15 +128,8 @@ export class LiveConnection implements AppSink {
   // Idle-gap tracking: the last packet that was not a keepalive probe or keepalive ACK.
   private lastRealMicros = 0;
   private lastRealFrame = 0;
-  private quietProbesClient = 0;
-  private quietProbesServer = 0;
-  private quietFirstProbe: number | null = null;
-  private quietFirstProbeMicros = 0;
-  private quietLastProbe: number | null = null;
-  private quietLastProbeMicros = 0;
-  private quietLastProbeFrom: Side = 'client';
-  private quietLastProbeGap = 0;
-  private quietProbeAcks = 0;
+  /** Keepalive probes of the quiet stretch so far: made at the first probe (most connections never see one). */
+  private quiet: QuietProbes | null = null;
   private quietMaxPacketGap = 0;
   private longestProbeGap: Connection['longestAnsweredProbeGap'] = null;
   private aftermath: OpenAftermath | null = null;
@@ -146,21 +143,20 @@ export class LiveConnection implements AppSink {
    * hasSurvivalCandidate.
    */
   private hasSurvivalCandidate = false;
-  private candidateSeconds = 0;
-  private candidateMaxPacketGapSeconds = 0;
+  /** In µs, not seconds: an integer below 2^31 is kept in the object, a fraction would be boxed. */
+  private candidateQuietMicros = 0;
+  private candidateMaxPacketGapMicros = 0;
   private candidateRequestFrame = 0;
   private longestSurvived: Connection['longestSurvivedIdle'] = null;
   /** Oldest client payload not yet answered by server payload (for the RST context). */
   private pendingRequestFrame: number | null = null;
   /** Whether the previous packet was a keepalive probe, and from whom (for keepalive ACKs). */
   private lastWasProbeFrom: Side | null = null;
-  /** Last packet fingerprint, to drop `-i any` copies of the same packet on another interface. */
-  private lastIfIndex = -1;
-  private lastSig = -1;
-  private lastSigMicros = 0;
+  /** Last packet fingerprint, to drop `-i any` copies of the same packet on another interface (SLL2 captures only). */
+  private lastSig: PacketSignature | null = null;
 
   constructor(
-    readonly id: number,
+    id: number,
     tuple: ConnTuple,
     readonly ipVersion: 4 | 6,
     readonly vlan: readonly number[],
@@ -169,6 +165,7 @@ export class LiveConnection implements AppSink {
     /** Where the sniffer's buffers of unfinished heads are counted (the table's). */
     private readonly buffers?: BufferAccount,
   ) {
+    this.id = asSmall(id);
     this.clientV4 = tuple.clientV4;
     this.serverV4 = tuple.serverV4;
     this.clientAddr = tuple.clientAddr;
@@ -183,7 +180,8 @@ export class LiveConnection implements AppSink {
   }
 
   /** Feeds one decoded TCP segment. Returns false when it was a duplicate and was skipped. */
-  onPacket(p: DecodedPacket, frame: number, micros: number, fromClient: boolean): boolean {
+  onPacket(p: DecodedPacket, frameNumber: number, micros: number, fromClient: boolean): boolean {
+    const frame = asSmall(frameNumber);
     if (this.isDuplicate(p, micros, fromClient)) {
       this.duplicatesSkipped++;
       return false;
@@ -217,7 +215,7 @@ export class LiveConnection implements AppSink {
       this.lastRealMicros = micros;
       this.lastRealFrame = frame;
     } else {
-      const gap = micros - this.lastMicros;
+      const gap = asSmall(micros - this.lastMicros);
       if (gap > this.maxGapMicros) {
         this.maxGapMicros = gap;
         this.maxGapAfterFrame = this.lastFrame;
@@ -343,29 +341,31 @@ export class LiveConnection implements AppSink {
     const quietBefore = micros - this.lastRealMicros;
     if (probe || probeAck) {
       if (probeAck) {
-        this.quietProbeAcks++;
-        if (this.quietLastProbe !== null && (this.longestProbeGap === null || this.quietLastProbeGap > this.longestProbeGap.seconds * 1e6)) {
-          this.longestProbeGap = { seconds: this.quietLastProbeGap / 1e6, probeFrame: this.quietLastProbe, ackFrame: frame };
+        const q = (this.quiet ??= new QuietProbes());
+        q.probeAcks++;
+        if (q.lastProbe !== null && (this.longestProbeGap === null || q.lastProbeGap > this.longestProbeGap.seconds * 1e6)) {
+          this.longestProbeGap = { seconds: q.lastProbeGap / 1e6, probeFrame: q.lastProbe, ackFrame: frame };
         }
       }
       if (probe) {
-        if (this.quietFirstProbe === null) this.quietFirstProbeMicros = micros;
-        this.quietLastProbe = frame;
-        this.quietLastProbeMicros = micros;
-        this.quietLastProbeFrom = side;
-        this.quietLastProbeGap = this.lastFrame === 0 ? 0 : micros - this.lastMicros;
-        const first = fromClient ? this.quietProbesClient === 0 : this.quietProbesServer === 0;
+        const q = (this.quiet ??= new QuietProbes());
+        if (q.firstProbe === null) q.firstProbeMicros = micros;
+        q.lastProbe = frame;
+        q.lastProbeMicros = micros;
+        q.lastProbeFrom = side;
+        q.lastProbeGap = this.lastFrame === 0 ? 0 : micros - this.lastMicros;
+        const first = fromClient ? q.probesClient === 0 : q.probesServer === 0;
         if (first) {
-          const idle = micros - this.lastRealMicros;
+          const idle = asSmall(micros - this.lastRealMicros);
           if (me.keepaliveIdleMicros < 0 || idle < me.keepaliveIdleMicros) me.keepaliveIdleMicros = idle;
         } else if (me.lastProbeMicros >= 0) {
-          const interval = micros - me.lastProbeMicros;
+          const interval = asSmall(micros - me.lastProbeMicros);
           if (me.keepaliveIntervalMicros < 0 || interval < me.keepaliveIntervalMicros) me.keepaliveIntervalMicros = interval;
         }
         me.lastProbeMicros = micros;
-        if (fromClient) this.quietProbesClient++;
-        else this.quietProbesServer++;
-        if (this.quietFirstProbe === null) this.quietFirstProbe = frame;
+        if (fromClient) q.probesClient++;
+        else q.probesServer++;
+        if (q.firstProbe === null) q.firstProbe = frame;
       }
     } else {
       this.onRealPacket(frame, micros, side, dataLen, retransmission, rst, fin, event, p.seq, ackFlag ? p.ack : -1);
@@ -406,6 +406,7 @@ export class LiveConnection implements AppSink {
     const quiet = micros - this.lastRealMicros;
     if (this.lastRealFrame !== 0 && quiet >= this.options.idleThresholdMicros && this.roomForGap(frame)) {
       this.closeAftermath();
+      const q = this.quiet ?? NO_PROBES;
       const gap: IdleGap = {
         seconds: quiet / 1e6,
         maxPacketGapSeconds: Math.max(this.quietMaxPacketGap, micros - this.lastMicros) / 1e6,
@@ -414,15 +415,15 @@ export class LiveConnection implements AppSink {
         toFrame: frame,
         toMicros: micros,
         endedBy: side,
-        clientProbes: this.quietProbesClient,
-        serverProbes: this.quietProbesServer,
-        firstProbeFrame: this.quietFirstProbe,
-        firstProbeMicros: this.quietFirstProbe === null ? null : this.quietFirstProbeMicros,
-        lastProbeFrame: this.quietLastProbe,
-        lastProbeMicros: this.quietLastProbe === null ? null : this.quietLastProbeMicros,
-        lastProbeFrom: this.quietLastProbe === null ? null : this.quietLastProbeFrom,
-        lastProbeGapSeconds: this.quietLastProbe === null ? null : this.quietLastProbeGap / 1e6,
-        probeAcks: this.quietProbeAcks,
+        clientProbes: q.probesClient,
+        serverProbes: q.probesServer,
+        firstProbeFrame: q.firstProbe,
+        firstProbeMicros: q.firstProbe === null ? null : q.firstProbeMicros,
+        lastProbeFrame: q.lastProbe,
+        lastProbeMicros: q.lastProbe === null ? null : q.lastProbeMicros,
+        lastProbeFrom: q.lastProbe === null ? null : q.lastProbeFrom,
+        lastProbeGapSeconds: q.lastProbe === null ? null : q.lastProbeGap / 1e6,
+        probeAcks: q.probeAcks,
         after: EMPTY_AFTERMATH, // replaced when the aftermath closes
       };
       (this.gaps ??= []).push(gap);
@@ -464,13 +465,13 @@ export class LiveConnection implements AppSink {
     // path still held the connection after that long (any length: the idle-timeout bracket needs it).
     if (side === 'client' && dataLen > 0 && !retransmission && !this.hasSurvivalCandidate && !rst) {
       this.hasSurvivalCandidate = true;
-      this.candidateSeconds = quiet / 1e6;
-      this.candidateMaxPacketGapSeconds = Math.max(this.quietMaxPacketGap, micros - this.lastMicros) / 1e6;
+      this.candidateQuietMicros = asSmall(quiet);
+      this.candidateMaxPacketGapMicros = asSmall(Math.max(this.quietMaxPacketGap, micros - this.lastMicros));
       this.candidateRequestFrame = frame;
     } else if (side === 'server' && this.hasSurvivalCandidate) {
-      if (dataLen > 0 && !rst && (!this.longestSurvived || this.candidateSeconds > this.longestSurvived.seconds)) {
+      if (dataLen > 0 && !rst && (!this.longestSurvived || this.candidateQuietMicros / 1e6 > this.longestSurvived.seconds)) {
         this.longestSurvived = {
-          seconds: this.candidateSeconds, maxPacketGapSeconds: this.candidateMaxPacketGapSeconds, requestFrame: this.candidateRequestFrame, replyFrame: frame,
+          seconds: this.candidateQuietMicros / 1e6, maxPacketGapSeconds: this.candidateMaxPacketGapMicros / 1e6, requestFrame: this.candidateRequestFrame, replyFrame: frame,
         };
       }
       if (dataLen > 0 || rst || fin) this.hasSurvivalCandidate = false;
@@ -478,11 +479,7 @@ export class LiveConnection implements AppSink {
     if (rst || fin) this.hasSurvivalCandidate = false;
     this.lastRealMicros = micros;
     this.lastRealFrame = frame;
-    this.quietProbesClient = 0;
-    this.quietProbesServer = 0;
-    this.quietFirstProbe = null;
-    this.quietLastProbe = null;
-    this.quietProbeAcks = 0;
+    this.quiet?.reset(); // kept once made: a connection that probed once will again, no object per quiet stretch
     this.quietMaxPacketGap = 0;
   }
 
@@ -529,7 +526,7 @@ export class LiveConnection implements AppSink {
         if (me.state === EndpointState.INACTIVE) me.state = EndpointState.SYN_ACK_SENT;
         if (this.synAckFrame === null && !fromClient) {
           this.synAckFrame = frame;
-          this.synAckAck = ackNumber;
+          this.synAckAck = ackNumber | 0;
         }
       } else {
         if (me.state === EndpointState.INACTIVE) me.state = EndpointState.SYN_SENT;
@@ -625,11 +622,12 @@ export class LiveConnection implements AppSink {
   private isDuplicate(p: DecodedPacket, micros: number, fromClient: boolean): boolean {
     if (p.linkIfIndex < 0) return false;
     const sig = ((p.seq ^ (p.ack * 31) ^ (p.flags << 24) ^ (p.payloadWireLen << 8) ^ (p.ipId << 3) ^ (fromClient ? 1 : 0)) >>> 0);
-    const dup = this.lastSig === sig && this.lastIfIndex !== p.linkIfIndex && micros - this.lastSigMicros <= 50_000;
+    const last = (this.lastSig ??= new PacketSignature());
+    const dup = last.sig === sig && last.ifIndex !== p.linkIfIndex && micros - last.micros <= 50_000;
     if (!dup) {
-      this.lastSig = sig;
-      this.lastIfIndex = p.linkIfIndex;
-      this.lastSigMicros = micros;
+      last.sig = sig;
+      last.ifIndex = p.linkIfIndex;
+      last.micros = micros;
     }
     return dup;
   }
@@ -711,6 +709,51 @@ export class LiveConnection implements AppSink {
     V4_BYTES[3] = v4 & 0xff;
     return formatEndpoint(V4_BYTES, 0, 4, port);
   }
+}
+
+/**
+ * The keepalive probes of the current quiet stretch (since the last packet that was not a probe
+ * or a probe's ACK); reset by every such packet.
+ */
+class QuietProbes {
+  probesClient = 0;
+  probesServer = 0;
+  firstProbe: number | null = null;
+  firstProbeMicros = 0;
+  lastProbe: number | null = null;
+  lastProbeMicros = 0;
+  lastProbeFrom: Side = 'client';
+  lastProbeGap = 0;
+  probeAcks = 0;
+
+  reset(): void {
+    this.probesClient = 0;
+    this.probesServer = 0;
+    this.firstProbe = null;
+    this.lastProbe = null;
+    this.probeAcks = 0;
+  }
+}
+
+/** What a quiet stretch without probes reads as (never written). */
+const NO_PROBES: Readonly<QuietProbes> = Object.freeze(new QuietProbes());
+
+/** The last packet's fingerprint (see isDuplicate). */
+class PacketSignature {
+  ifIndex = -1;
+  sig = -1;
+  micros = 0;
+}
+
+/**
+ * The same number, as a small integer when it is one. Memory, not arithmetic: V8 keeps a field
+ * that only ever held small integers in the object itself, but once any connection stores a
+ * number that came out of a Float64Array or double arithmetic (frame numbers of stored attempts,
+ * differences of µs timestamps) — even an integral one — every connection gets a 16-byte heap
+ * number box for that field. `| 0` makes it a small integer again; larger values pass unchanged.
+ */
+export function asSmall(v: number): number {
+  return (v | 0) === v ? v | 0 : v;
 }
 
 /** Scratch bytes of an IPv4 address being formatted (endpoint()). */

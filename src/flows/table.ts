@@ -4,7 +4,7 @@ import { AttemptStore, isBareSyn } from './attempts.js';
 import { BufferAccount } from './buffered.js';
 import type { Connection, RoleSource } from './connection.js';
 import { EndpointState } from './endpoint.js';
-import { LiveConnection, type FlowOptions } from './live.js';
+import { LiveConnection, asSmall, type FlowOptions } from './live.js';
 
 export interface TableOptions extends FlowOptions {
   /** A connection closed by FIN (both sides) or RST is handed on after this much capture time (µs) without packets. */
@@ -248,7 +248,7 @@ export class ConnectionTable {
     const e = this.materialize(slot);
     const pos = this.attempts.queuePos[slot]!;
     if (pos >= 0) {
-      e.attemptSlot = pos;
+      e.attemptSlot = asSmall(pos);
       this.attemptQueue[pos - this.attemptBase] = e;
     }
     this.attempts.remove(slot);
@@ -523,7 +523,7 @@ function tupleHash(p: DecodedPacket): number {
 function isSameSyn(conn: LiveConnection, fromClient: boolean, seq: number): boolean {
   if (!fromClient) return false;
   if (conn.client.hasIsn) return conn.client.isn === seq;
-  return conn.synAckAck !== null && conn.synAckAck === ((seq + 1) >>> 0);
+  return conn.synAckAck !== null && conn.synAckAck === ((seq + 1) | 0);
 }
 
 /**
