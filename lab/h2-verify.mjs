@@ -14,6 +14,8 @@ import { scenario } from './scenarios.mjs';
 
 const [name, dir] = process.argv.slice(2);
 const S = scenario(name);
+// A variant (e.g. h2-rst-after-idle-snaplen: the same traffic, more captures) is checked as the scenario it varies.
+const BASE = S.variantOf ?? S.name;
 const problems = [];
 const check = (ok, msg) => { if (!ok) problems.push(msg); return ok; };
 const FILES = ['client-any.pcap', 'client-eth.pcap', 'server.pcap', 'server.pcapng', 'lb-any.pcap'];
@@ -61,7 +63,7 @@ for (const file of FILES) {
   truth.h2[file] = { requests, pingPackets: pings, goaways, tcpRsts: rsts };
   // Every request the client sent is in the capture (the LB leg: twice, before and after DNAT) with the stream id the client used.
   // A request the LB itself reset (its conntrack entry forgotten) never reaches the server leg.
-  const lbForgot = (r) => S.name === 'h2-rst-after-idle' && r.outcome !== 'ok';
+  const lbForgot = (r) => BASE === 'h2-rst-after-idle' && r.outcome !== 'ok';
   const sent = run.requests.filter((r) => !(file.startsWith('server') && lbForgot(r)));
   for (const r of sent) {
     const legs = file === 'lb-any.pcap' && !lbForgot(r) ? 2 : 1;
@@ -69,16 +71,16 @@ for (const file of FILES) {
     check(seen.length === legs, `${file}: request ${r.id} seen ${seen.length} times, want ${legs}`);
     for (const x of seen) check(x.method === r.method && x.path === r.path && x.streamId === r.streamId, `${file}: ${r.id} is ${x.method} ${x.path} stream ${x.streamId}, client sent ${r.method} ${r.path} stream ${r.streamId}`);
   }
-  if (S.name === 'h2-ping-keepalive') check(pings >= 8, `${file}: only ${pings} packets with PING frames`);
-  if (S.name === 'h2-goaway-race') check(goaways.length >= (file === 'lb-any.pcap' ? 2 : 1) && goaways.every((g) => g.lastStreamId === 1), `${file}: GOAWAYs ${JSON.stringify(goaways)}`);
-  if (S.name === 'h2-rst-after-idle' && !file.startsWith('server')) check(rsts.length >= 1, `${file}: no RST`);
-  if (S.name !== 'h2-goaway-race' && file.startsWith('server')) check(rsts.length === 0, `${file}: the server saw an RST`);
+  if (BASE === 'h2-ping-keepalive') check(pings >= 8, `${file}: only ${pings} packets with PING frames`);
+  if (BASE === 'h2-goaway-race') check(goaways.length >= (file === 'lb-any.pcap' ? 2 : 1) && goaways.every((g) => g.lastStreamId === 1), `${file}: GOAWAYs ${JSON.stringify(goaways)}`);
+  if (BASE === 'h2-rst-after-idle' && !file.startsWith('server')) check(rsts.length >= 1, `${file}: no RST`);
+  if (BASE !== 'h2-goaway-race' && file.startsWith('server')) check(rsts.length === 0, `${file}: the server saw an RST`);
 }
 
 const failed = run.requests.filter((r) => r.outcome !== 'ok');
-if (S.name === 'h2-rst-after-idle') check(failed.length === 2 && failed.every((r) => r.outcome === 'reset'), `client: failed requests ${JSON.stringify(failed.map((r) => [r.id, r.outcome]))}, want 2 resets`);
-if (S.name === 'h2-ping-keepalive') check(failed.length === 0 && run.pings.length >= 4 && run.pings.every((p) => p.ok), `client: ${failed.length} failed, pings ${JSON.stringify(run.pings)}`);
-if (S.name === 'h2-goaway-race') check(failed.length === 1 && failed[0].streamId === 3, `client: failed ${JSON.stringify(failed)}`);
+if (BASE === 'h2-rst-after-idle') check(failed.length === 2 && failed.every((r) => r.outcome === 'reset'), `client: failed requests ${JSON.stringify(failed.map((r) => [r.id, r.outcome]))}, want 2 resets`);
+if (BASE === 'h2-ping-keepalive') check(failed.length === 0 && run.pings.length >= 4 && run.pings.every((p) => p.ok), `client: ${failed.length} failed, pings ${JSON.stringify(run.pings)}`);
+if (BASE === 'h2-goaway-race') check(failed.length === 1 && failed[0].streamId === 3, `client: failed ${JSON.stringify(failed)}`);
 
 fs.writeFileSync(path.join(dir, 'truth.json'), JSON.stringify(truth, null, 2) + '\n');
 const readme = [

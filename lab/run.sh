@@ -234,6 +234,14 @@ run_scenario() {
     done
     grep -qs '"event":"listening"' "$w/watch-client.ndjson" || die "flowdoc watch never said it was listening"
   fi
+  # Headers-only captures (issue 19): the same interfaces again, cut by tcpdump itself at each
+  # snap length (`tcpdump -s N`), beside the full captures that truth.json is computed from.
+  local snap
+  for snap in $SNAPLENS; do
+    start_capture "$NS_C" any "$w/client-any-s$snap.pcap" -s "$snap"
+    start_capture "$NS_C" c0 "$w/client-eth-s$snap.pcap" -s "$snap"
+    start_capture "$NS_L" any "$w/lb-any-s$snap.pcap" -s "$snap"
+  done
 
   ip netns exec "$NS_S" "$NODE" "$LAB/server.mjs" --log "$w/server.log" --ready "$w/server.ready" \
     --keep-alive-timeout "$SERVER_KA_MS" $( ((H2_GOAWAY_MS >= 0)) && echo --h2 "$H2_GOAWAY_MS") "$SERVER4:$SERVER_PORT" "$SERVER4:$SERVER_PORT_B" "[$SERVER6]:$SERVER_PORT" &
@@ -317,7 +325,9 @@ run_scenario() {
   cp "$w"/{client-any.pcap,client-eth.pcap,server.pcap,server.pcapng,lb-any.pcap,client.log,server.log,client-run.json,lab-run.txt} "$dest/"
   [[ -f $w/lb-conntrack-events.txt ]] && cp "$w/lb-conntrack-events.txt" "$dest/"
   if [[ -n $watch_pid ]]; then cp -r "$w"/{watch-client.ndjson,watch-client.stderr,watch-client.bytes-at-client-end,watch-save} "$dest/"; fi
+  for snap in $SNAPLENS; do cp "$w"/*-s"$snap".pcap "$dest/"; done
   if ((H2_GOAWAY_MS >= 0)); then "$NODE" "$LAB/h2-verify.mjs" "$name" "$dest"; else "$NODE" "$LAB/verify.mjs" "$name" "$dest"; fi
+  if [[ -n $SNAPLENS ]]; then "$NODE" "$LAB/snaplen-verify.mjs" "$name" "$dest"; fi
 }
 
 # ---------------------------------------------------------------- main

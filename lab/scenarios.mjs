@@ -315,6 +315,30 @@ SCENARIOS.push({
   description: 'rst-after-idle (keepalive off, 13 s idle, LB conntrack idle timeout 10 s, RST forged by the LB), with `flowdoc watch --interface c0 --save` running in the client namespace: the incident is told while the client still runs.',
 });
 // ---- end of issue 16 block ---------------------------------------------------------------------
+// ---- issue 19: real headers-only captures (tcpdump -s) --------------------------------------------
+// rst-after-idle and h2-rst-after-idle again, each vantage captured twice more by tcpdump itself with
+// a snap length (`-s 96`, `-s 128`) beside the full capture of the same interface: the full captures
+// give truth.json as for any scenario, and lab/snaplen-verify.mjs checks that the cut ones hold the
+// same packets, each cut at the snap length, and writes what their captured prefixes hold.
+SCENARIOS.push({
+  ...scenario('rst-after-idle'),
+  num: 31,
+  name: 'rst-after-idle-snaplen',
+  variantOf: 'rst-after-idle',
+  snaplens: [96, 128],
+  // the longest idle that survived (~0.3 s) and the 13 s that failed bracket the LB's 10 s
+  bracketServer: `${NET.VIP4}:80`,
+  description: 'rst-after-idle (keepalive off, 13 s idle, LB idle timeout 10 s, RST forged by the LB) captured at every vantage by tcpdump in full and, at the same time, with `tcpdump -s 96` and `-s 128`: real headers-only captures of the same packets.',
+});
+SCENARIOS.push({
+  ...scenario('h2-rst-after-idle'),
+  num: 32,
+  name: 'h2-rst-after-idle-snaplen',
+  variantOf: 'h2-rst-after-idle',
+  snaplens: [96, 128],
+  description: 'h2-rst-after-idle (h2c, 13 s idle, streams 7 and 9 in one segment reset by the LB) captured at every vantage by tcpdump in full and, at the same time, with `tcpdump -s 96` and `-s 128`: real headers-only captures of the same packets.',
+});
+// ---- end of issue 19 headers-only block --------------------------------------------------------
 
 export const REQUEST_TIMEOUT_MS = 3000; // like an Istio VirtualService `timeout: 3s`
 
@@ -346,6 +370,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       H2_GOAWAY_MS: s.h2 ? s.h2.goawayMs : -1,
       // `flowdoc watch --interface` runs beside the captures (issue 16).
       WATCH: s.watch ? 1 : 0,
+      // Headers-only captures (issue 19): each vantage is also captured with these snap lengths.
+      SNAPLENS: (s.snaplens ?? []).join(' '),
     };
     for (const [k, v] of Object.entries(kv)) console.log(`${k}='${v}'`);
   } else {

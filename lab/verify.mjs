@@ -481,5 +481,5 @@ function vantageNotes() {
     'at-risk': 'Vantages: the server never sees the late request; the LB capture has the incident on its client leg. The connection left idle is open at every vantage when the captures stop.',
     busy: 'Vantages: the server sees none of the late requests; the LB capture has each incident once, on its client→VIP leg. The second VIP (10.200.9.10:80, `orders`) has its own connections; `idleTimeoutBracket` describes 10.200.9.9:80.',
   };
-  return notes[S.name] ?? '';
+  return notes[S.variantOf ?? S.name] ?? '';
 }
