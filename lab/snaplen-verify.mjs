@@ -39,13 +39,13 @@ function readPcap(file) {
   return { header, records };
 }
 
-const TSHARK_FIELDS = ['frame.number', 'tcp.stream', 'tcp.len', 'frame.len', 'frame.cap_len', 'tcp.analysis.lost_segment', 'tcp.analysis.retransmission', 'tcp.analysis.out_of_order', 'tcp.analysis.ack_lost_segment'];
+const TSHARK_FIELDS = ['frame.number', 'tcp.stream', 'tcp.srcport', 'tcp.flags.reset', 'tcp.flags.fin', 'ip.ttl', 'tcp.len', 'frame.len', 'frame.cap_len', 'tcp.analysis.lost_segment', 'tcp.analysis.retransmission', 'tcp.analysis.out_of_order', 'tcp.analysis.ack_lost_segment'];
 function tshark(file) {
   const out = execFileSync('tshark', ['-r', file, '-n', '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=f', ...TSHARK_FIELDS.flatMap((f) => ['-e', f])], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'ignore'] });
   return out.split('\n').filter(Boolean).map((line) => {
     const v = line.split('\t');
     const g = (k) => v[TSHARK_FIELDS.indexOf(k)] ?? '';
-    return { frame: Number(g('frame.number')), tcpLen: Number(g('tcp.len')), frameLen: Number(g('frame.len')), capLen: Number(g('frame.cap_len')), lost: g('tcp.analysis.lost_segment') !== '', retrans: g('tcp.analysis.retransmission') !== '', ooo: g('tcp.analysis.out_of_order') !== '', ackLost: g('tcp.analysis.ack_lost_segment') !== '' };
+    return { frame: Number(g('frame.number')), stream: Number(g('tcp.stream')), srcPort: Number(g('tcp.srcport')), rst: ['1', 'True'].includes(g('tcp.flags.reset')), fin: ['1', 'True'].includes(g('tcp.flags.fin')), ttl: Number(g('ip.ttl')), tcpLen: Number(g('tcp.len')), frameLen: Number(g('frame.len')), capLen: Number(g('frame.cap_len')), lost: g('tcp.analysis.lost_segment') !== '', retrans: g('tcp.analysis.retransmission') !== '', ooo: g('tcp.analysis.out_of_order') !== '', ackLost: g('tcp.analysis.ack_lost_segment') !== '' };
   });
 }
 const analysisCounts = (pkts) => ({ lostSegment: pkts.filter((p) => p.lost).length, retransmission: pkts.filter((p) => p.retrans).length, outOfOrder: pkts.filter((p) => p.ooo).length, ackLostSegment: pkts.filter((p) => p.ackLost).length });
@@ -71,6 +71,40 @@ function incidentsOn(full, records) {
     check(Math.abs(idle - i.idleSeconds) <= 0.05, `${full}: idle ${i.idleSeconds} s, ${idle} s on the cut file`);
     return { ...i, idleSeconds: idle };
   });
+}
+
+/**
+ * HTTP/2 scenarios (h2-verify's truth has tshark's frames, not incidents): the reference incident
+ * of each segment that carried requests the client saw fail — the previous packet of its TCP
+ * stream, the idle gap between them (this file's timestamps), the first RST after it, who sent the
+ * RST by TTL, and the failed requests' streams (tshark's stream ids, method and path).
+ */
+function h2IncidentsOn(full, pkts, records, vantage) {
+  const failed = new Set(run.requests.filter((r) => r.outcome !== 'ok').map((r) => r.id));
+  const byFrame = new Map();
+  for (const q of truth.h2[full].requests) {
+    if (!failed.has(q.requestId)) continue;
+    if (!byFrame.has(q.frame)) byFrame.set(q.frame, []);
+    byFrame.get(q.frame).push({ streamId: q.streamId, method: q.method, path: q.path, requestId: q.requestId });
+  }
+  const incidents = [...byFrame].map(([frame, streams]) => {
+    const req = pkts[frame - 1];
+    const same = pkts.filter((p) => p.stream === req.stream);
+    const prev = same.filter((p) => p.frame < frame).at(-1);
+    const rst = same.find((p) => p.frame > frame && p.rst && p.srcPort !== req.srcPort) ?? null;
+    const serverTtl = same.find((p) => p.srcPort !== req.srcPort && !p.rst)?.ttl ?? null;
+    const finBefore = same.some((p) => p.frame < frame && p.fin);
+    const kind = finBefore ? 'reuse-after-fin' : rst ? 'stale-reuse-rst' : 'stale-reuse-timeout';
+    const idle = Math.round((micros(records[frame - 1]) - micros(records[prev.frame - 1])) / 1000) / 1000;
+    return { kind, idleSeconds: idle, frames: { lastBeforeIdle: prev.frame, request: frame, rst: rst?.frame ?? null }, rst: rst && { ttl: rst.ttl, serverTtl, origin: rst.ttl === serverTtl ? 'server' : 'middlebox' }, streams };
+  });
+  const want = S.expect[vantage.startsWith('lb') ? 'lb' : 'client'];
+  check(JSON.stringify(incidents.map((i) => i.kind)) === JSON.stringify(want), `${full}: reference incidents ${JSON.stringify(incidents.map((i) => i.kind))}, expected ${JSON.stringify(want)}`);
+  for (const i of incidents) {
+    check(i.idleSeconds > S.lbIdleTimeoutSeconds, `${full}: idle ${i.idleSeconds} s not past the LB's ${S.lbIdleTimeoutSeconds} s`);
+    check(i.rst?.origin === S.verdict.rstOrigin, `${full}: RST origin ${i.rst?.origin}, expected ${S.verdict.rstOrigin}`);
+  }
+  return incidents;
 }
 
 const cuts = [];
@@ -122,7 +156,7 @@ for (const snap of S.snaplens) {
       fileHeader: { format: 'pcap', ...cut.header },
       packets: cut.records.length, cutRecords, maxCapturedBytes: maxCaptured, maxTimestampDeltaMicros: maxDt,
       // HTTP/1 scenarios: the full file's incidents, their idle measured on this file's own timestamps
-      ...(truth.captures && { incidents: incidentsOn(from, cut.records) }),
+      ...(truth.captures ? { incidents: incidentsOn(from, cut.records) } : { incidents: h2IncidentsOn(from, cutPkts, cut.records, v) }),
       tsharkTcpAnalysis: analysis,
       requests,
     });
@@ -147,5 +181,8 @@ const readme = ['', '## Headers-only captures (`tcpdump -s`)', '',
   '| file | of | header snaplen | packets | records cut | request frames: captured of wire payload bytes |', '|---|---|---|---|---|---|',
   ...cuts.map((c) => `| \`${c.file}\` | \`${c.from}\` | ${c.fileHeader.snaplen} | ${c.packets} | ${c.cutRecords} | ${c.requests.map((q) => `${q.frame}${q.streamId ? ` (stream ${q.streamId})` : ''}: ${q.capturedPayloadBytes}/${q.wirePayloadBytes}`).join(', ') || '—'} |`),
   ''];
-fs.appendFileSync(path.join(dir, 'README.md'), readme.join('\n'));
+// Idempotent: the section replaces one an earlier run of this script appended.
+const readmeFile = path.join(dir, 'README.md');
+const before = fs.readFileSync(readmeFile, 'utf8').split('\n## Headers-only captures (`tcpdump -s`)')[0].replace(/\n+$/, '\n');
+fs.writeFileSync(readmeFile, before + readme.join('\n'));
 console.error(`[lab] snaplen-verify ${name}: ok — ${cuts.map((c) => `${c.file} ${c.packets} pkts (${c.cutRecords} cut, header snaplen ${c.fileHeader.snaplen})`).join('; ')}`);

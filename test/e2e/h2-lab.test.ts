@@ -41,7 +41,7 @@ function decodedRequests(conns: readonly Connection[]): TsharkRequest[] {
   }))).sort((a, b) => a.frame - b.frame || a.streamId - b.streamId);
 }
 
-const H2_SCENARIOS = ['h2-goaway-race', 'h2-ping-keepalive', 'h2-rst-after-idle'];
+const H2_SCENARIOS = ['h2-goaway-race', 'h2-ping-keepalive', 'h2-rst-after-idle', 'h2-rst-after-idle-snaplen'];
 
 describe('flowdoc decodes the HTTP/2 lab captures as tshark does', () => {
   it('has the HTTP/2 scenarios', () => {

@@ -41,7 +41,7 @@ const scenarios = existsSync(CAPTURES)
 
 describe('flowdoc on the real-kernel lab captures', () => {
   it('has the bundled scenarios', () => {
-    expect(scenarios).toEqual(['at-risk', 'blackhole', 'busy', 'busy-connection-id', 'keepalive-on', 'keepalive-too-slow', 'rst-after-idle', 'rst-after-idle-v6', 'server-fin', 'watch-rst-after-idle']);
+    expect(scenarios).toEqual(['at-risk', 'blackhole', 'busy', 'busy-connection-id', 'keepalive-on', 'keepalive-too-slow', 'rst-after-idle', 'rst-after-idle-snaplen', 'rst-after-idle-v6', 'server-fin', 'watch-rst-after-idle']);
   });
 
   for (const name of scenarios) {

@@ -161,3 +161,120 @@ describe('what a cut request shows', () => {
     expect(i.logs.every((l: { hop: string }) => l.hop === 'client')).toBe(true);
   });
 });
+
+/**
+ * Real headers-only captures: lab scenarios rst-after-idle-snaplen and h2-rst-after-idle-snaplen
+ * captured every vantage in full and, at the same time, with `tcpdump -s 96` and `-s 128`
+ * (lab/scenarios.mjs, issue 19 headers-only block). tcpdump writes them as pcap with the snap
+ * length in the file header (editcap writes pcapng). truth.json `snaplen` was computed by
+ * lab/snaplen-verify.mjs from the files: the cut files hold the full ones' packets, and per
+ * request frame how many payload bytes were captured of how many on the wire (tshark).
+ */
+interface RealCut {
+  file: string; from: string; vantage: string; snaplen: number;
+  fileHeader: { format: string; snaplen: number; linkType: number };
+  packets: number; cutRecords: number;
+  tsharkTcpAnalysis: { lostSegment: number; retransmission: number; outOfOrder: number; ackLostSegment: number };
+  incidents: {
+    kind: string; client?: string; server?: string; idleSeconds: number;
+    frames: { lastBeforeIdle: number; request: number | null; rst: number | null };
+    rst: { ttl: number; serverTtl: number; origin: string } | null;
+    streams?: { streamId: number; method: string; path: string; requestId: string }[];
+  }[];
+  requests: { frame: number; requestId: string; streamId?: number; capturedPayloadBytes: number; wirePayloadBytes: number; capturedPayloadHex: string }[];
+}
+interface RealTruth {
+  snaplen: RealCut[];
+  verdict: { faultyHop: string; rstOrigin: string } | { faultyHop: string; rstOrigin: string }[];
+  idleTimeoutBracket?: { server: string; minSeconds: number; maxSeconds: number } | null;
+}
+const REAL_SCENARIOS = ['rst-after-idle-snaplen', 'h2-rst-after-idle-snaplen'];
+const realTruth = (s: string) => JSON.parse(readFileSync(join(CAPTURES, s, 'truth.json'), 'utf8')) as RealTruth;
+
+describe('real tcpdump -s 96 / -s 128 captures (lab): what flowdoc finds equals the lab truth', () => {
+  it('every vantage of both scenarios at both snap lengths, written by tcpdump as pcap with the snap length in its header', () => {
+    for (const s of REAL_SCENARIOS) {
+      const cuts = realTruth(s).snaplen;
+      expect(cuts.map((c) => `${c.file} ${c.fileHeader.format} ${c.fileHeader.snaplen}`).sort(), s).toEqual(
+        ['client-any-s128.pcap pcap 128', 'client-any-s96.pcap pcap 96', 'client-eth-s128.pcap pcap 128', 'client-eth-s96.pcap pcap 96', 'lb-any-s128.pcap pcap 128', 'lb-any-s96.pcap pcap 96']);
+      for (const c of cuts) expect(c.cutRecords, `${s}/${c.file}`).toBeGreaterThan(0);
+    }
+  });
+
+  for (const s of REAL_SCENARIOS) {
+    for (const cut of realTruth(s).snaplen) {
+      const file = join(CAPTURES, s, cut.file);
+      it(`${s}/${cut.file}: the incidents, frames, idle, RST origin, verdict and idle-timeout bracket of the truth`, async () => {
+        const truth = realTruth(s);
+        const r = await analyzeCapture(file);
+        expect(r.capture).toMatchObject({ format: 'pcap', linkTypes: [cut.fileHeader.linkType], packets: cut.packets, error: null });
+        expect(r.incidents.map((i) => ({ kind: i.kind, frames: i.frames, rst: i.rst && { ttl: i.rst.ttl, serverTtl: i.rst.serverTtl, origin: i.rst.origin } })))
+          .toEqual(cut.incidents.map((i) => ({ kind: i.kind, frames: i.frames, rst: i.rst && { ttl: i.rst.ttl, serverTtl: i.rst.serverTtl, origin: i.rst.origin } })));
+        for (const [n, want] of cut.incidents.entries()) {
+          const got = r.incidents[n]!;
+          expect(got.idleSeconds!).toBeCloseTo(want.idleSeconds, 2);
+          if (want.client) expect([got.client, got.server]).toEqual([want.client, want.server]);
+          const verdict = Array.isArray(truth.verdict) ? truth.verdict[n]! : truth.verdict;
+          expect(verdict.rstOrigin).toBe('middlebox');
+          expect(got.verdict.culprit).toBe('middlebox');
+        }
+        // The bracket: the longest idle that survived and the shortest that failed (the lab's, from
+        // its full client capture, for HTTP/1; for h2 the failed idle is the incident's).
+        const d = r.destinations.find((x) => x.server === r.incidents[0]!.server)!;
+        if (truth.idleTimeoutBracket) {
+          expect(d.idleTimeout!.survivedSeconds!).toBeCloseTo(truth.idleTimeoutBracket.minSeconds, 2);
+          expect(d.idleTimeout!.failedSeconds!).toBeCloseTo(truth.idleTimeoutBracket.maxSeconds, 2);
+        } else {
+          expect(d.idleTimeout!.failedSeconds!).toBeCloseTo(cut.incidents[0]!.idleSeconds, 2);
+        }
+        expect(d.keepalive.verdict).toBe('off');
+      });
+
+      it(`${s}/${cut.file}: the request after the idle is what its captured prefix holds, truncated with the captured and wire payload bytes tshark counts`, async () => {
+        const r = await analyzeCapture(file);
+        const [i] = r.incidents;
+        const wantRequests = cut.requests.filter((q) => q.frame === cut.incidents[0]!.frames.request);
+        expect(wantRequests.length).toBeGreaterThan(0);
+        const { capturedPayloadBytes, wirePayloadBytes } = wantRequests[0]!;
+        expect(capturedPayloadBytes).toBeLessThan(wirePayloadBytes);
+        const prefix = Buffer.from(wantRequests[0]!.capturedPayloadHex, 'hex').toString('latin1');
+        if (cut.incidents[0]!.streams) {
+          // h2: each stream named is one the truth has, in order, with its method and a prefix of its path.
+          const truthStreams = cut.incidents[0]!.streams;
+          expect(i!.streams!.length).toBeGreaterThan(0);
+          expect(i!.streams![0]!.streamId).toBe(truthStreams[0]!.streamId);
+          for (const st of i!.streams!) {
+            const want = truthStreams.find((x) => x.streamId === st.streamId)!;
+            expect(want, `stream ${st.streamId}`).toBeDefined();
+            expect(st.method).toBe(want.method);
+            if (st.path !== '?') expect(want.path.startsWith(st.path), `${st.path} of ${want.path}`).toBe(true);
+            // A stream whose HEADERS was captured whole is the truth's; the one the cut fell in is marked.
+            if (st.truncated) expect(st.truncated).toEqual({ capturedBytes: capturedPayloadBytes, wireBytes: wirePayloadBytes, ...(st.truncated.cutIn && { cutIn: st.truncated.cutIn }) });
+            else expect(st.path).toBe(want.path);
+          }
+        } else {
+          const [method, path] = prefix.split(' ');
+          expect(i!.request).toMatchObject({ method, truncated: { capturedBytes: capturedPayloadBytes, wireBytes: wirePayloadBytes } });
+          // The path as far as it was captured (the whole path when the space after it was).
+          expect(i!.request!.path).toBe(path);
+          if (!/x-request-id: [^\r]+\r\n/i.test(prefix)) expect(i!.request!.requestId).toBeUndefined();
+        }
+      });
+
+      it(`${s}/${cut.file}: sequence accounting on wire lengths — no segment "not captured", no retransmission tshark does not see, the full capture's TCP story`, async () => {
+        const got = await connectionsOf(readFileSync(file));
+        const full = await connectionsOf(readFileSync(join(CAPTURES, s, cut.from)));
+        const notCaptured = got.connections.reduce((n, c) => n + c.clientStats.segmentsNotCaptured + c.serverStats.segmentsNotCaptured, 0);
+        const retrans = got.connections.reduce((n, c) => n + c.clientStats.retransmissions + c.serverStats.retransmissions, 0);
+        expect([notCaptured, retrans]).toEqual([cut.tsharkTcpAnalysis.lostSegment, cut.tsharkTcpAnalysis.retransmission]);
+        // The full capture of the same interface, taken by another tcpdump at the same time: the same
+        // story, times aside — each capture socket stamps a packet itself, µs (under load ms) apart.
+        const untimed = (conns: readonly Connection[]) => tcpStory(conns).map(({ maxIdle: _, gaps, ...rest }) => ({ ...rest, gaps: gaps.map(([a, b]) => [a, b]) }));
+        expect(untimed(got.connections)).toEqual(untimed(full.connections));
+        const times = (conns: readonly Connection[]) => tcpStory(conns).flatMap((c) => [c.maxIdle, ...c.gaps.map((g) => g[2]!)]);
+        times(got.connections).forEach((t, k) => expect(t).toBeCloseTo(times(full.connections)[k]!, 1));
+        expect(got.connections.map((x) => x.anomalyCounts)).toEqual(full.connections.map((x) => x.anomalyCounts));
+      });
+    }
+  }
+});
