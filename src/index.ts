@@ -36,12 +36,14 @@ export {
   renderHtml,
   renderFlowsTable,
   toJsonReport,
+  incidentSummary,
   computeRemedies,
   REPORT_FORMATS,
   SCHEMA_VERSION,
   type ReportFormat,
   type RenderOptions,
   type JsonReport,
+  type FrameCitation,
   type Remedy,
 } from './report/index.js';
 

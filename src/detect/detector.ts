@@ -1,7 +1,6 @@
 import { isoWithPrecision } from '../shared/time.js';
 import type { AppMessage, Connection, IdleGap } from '../flows/index.js';
 import { fmtSeconds, makeBracket } from './bracket.js';
-import { httpRequestText } from './request-text.js';
 import type {
   AtRiskConnection, Destination, GoawayEvidence, Incident, IncidentKind, KeepaliveVerdict, ProbeEvidence, RequestEvidence, RetrySafety, RstEvidence, StreamEvidence, TimeoutBracket,
   HostPort,
@@ -477,9 +476,8 @@ export class Detector {
       displayFilter: displayFilter(c, [p.lastBeforeFrame, p.requestFrame, p.rstFrame, goaway?.frame ?? null, p.serverFin ?? null, p.lastRetransmission ?? null, p.probe?.frame ?? null, p.laterRequest ?? null]),
       connectionFilter: connectionFilter(c),
       history: c.history,
-      summary: '',
     };
-    return { ...incident, summary: summarise(incident) };
+    return incident;
   }
 
   private destination(d: DestinationAcc, incidents: Incident[], idleTimeout: TimeoutBracket | null, atRisk: number): Destination {
@@ -702,44 +700,6 @@ export function connectionFilter(c: { readonly client: string; readonly server: 
 /** The display-filter clause for frames lo..hi (Wireshark numbers, 1-based). */
 export function frameRange(lo: number, hi: number): string {
   return `frame.number >= ${lo} && frame.number <= ${hi}`;
-}
-
-function summarise(i: Incident): string {
-  const req = i.request?.protocol === 'http' ? httpRequestText(i.request.method, i.request.path, i.request.truncated) : i.request?.protocol === 'tls' ? `a TLS request${i.request.sni ? ` to ${i.request.sni}` : ''}` : 'a request';
-  const idle = i.idleSeconds !== null ? fmtSeconds(i.idleSeconds) : '';
-  const ka = i.keepaliveProbes.client + i.keepaliveProbes.server === 0 ? 'no keepalive probes' : `${i.keepaliveProbes.client + i.keepaliveProbes.server} keepalive probes`;
-  const closer = i.rst ? hopsCloser(i.rst) : null;
-  const who = i.rst ? (i.rst.origin === 'middlebox' ? `a middlebox${closer !== null ? ` ${closer} hop${closer === 1 ? '' : 's'} closer than the server` : ''}` : i.rst.origin === 'server' ? 'the server' : 'an unknown sender') : '';
-  switch (i.kind) {
-    case 'stale-reuse-rst':
-      if (i.streams && i.streams.length > 1) return `${streamsText(i)} on ${i.client} → ${i.server} after ${idle} idle (${ka}) were reset by ${who} (frame ${i.frames.rst}); no FIN had been seen`;
-      return `${req} on ${i.client} → ${i.server} after ${idle} idle (${ka}) was reset by ${who} (frame ${i.frames.rst}); no FIN had been seen`;
-    case 'stale-reuse-timeout':
-      return `${req} on ${i.client} → ${i.server} after ${idle} idle (${ka}) got no answer: ${i.retransmissions} retransmission(s), then ${i.gaveUp === 'client-rst' ? 'the client reset it' : i.gaveUp === 'client-fin' ? 'the client closed it' : 'the capture ended'}`;
-    case 'keepalive-too-slow': {
-      const p = i.probe!;
-      const ended = i.gaveUp === 'keepalive-timeout'
-        ? `the peer never answered its ${p.probes} probe${p.probes === 1 ? '' : 's'}, and ${p.side === 'client' ? 'the client' : 'the server'} gave up (RST, frame ${i.frames.rst})`
-        : `it was answered by an RST from ${who} (frame ${i.frames.rst}); no FIN had been seen`;
-      return `keepalive on ${i.client} → ${i.server} came too late: the first probe from the ${p.side} after ${fmtSeconds(p.idleBeforeFirstProbeSeconds)} idle (probe frame ${p.frame}, ${fmtSeconds(p.packetGapSeconds)} after the packet before it) found the connection forgotten — ${ended}`;
-    }
-    case 'reuse-after-fin':
-      return `the server closed ${i.client} → ${i.server} (FIN, frame ${i.frames.serverFin}) but the client sent ${req} on it anyway; reset by ${who} (frame ${i.frames.rst})`;
-    case 'reuse-after-goaway':
-      return `the server said GOAWAY on ${i.client} → ${i.server} (frame ${i.frames.goaway}, last stream ${i.goaway?.lastStreamId}, ${i.goaway?.errorCode}) but the client opened ${streamsText(i)} above it anyway${i.rst ? `; reset by ${who} (frame ${i.frames.rst})` : ''}`;
-    case 'reset-in-flight':
-      return `${who.charAt(0).toUpperCase() + who.slice(1)} reset ${i.client} → ${i.server} (frame ${i.frames.rst}) while ${req} (frame ${i.frames.request}) was unanswered`;
-  }
-}
-
-/** "HTTP/2 streams 7 (GET /a) and 9 (GET /b)", or the request when there are no streams. */
-function streamsText(i: Incident): string {
-  const st = i.streams ?? [];
-  if (st.length === 0) return i.request?.protocol === 'http' ? httpRequestText(i.request.method, i.request.path, i.request.truncated) : 'a stream';
-  const one = (s: StreamEvidence) => `${s.streamId} (${httpRequestText(s.method, s.path, s.truncated)})`;
-  const more = i.streamsNotListed ? ` and ${i.streamsNotListed} more` : '';
-  const list = st.length === 1 ? one(st[0]!) : `${st.slice(0, -1).map(one).join(', ')} and ${one(st[st.length - 1]!)}`;
-  return `HTTP/2 stream${st.length === 1 && !more ? '' : 's'} ${list}${more}`;
 }
 
 /**

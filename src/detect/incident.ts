@@ -203,8 +203,7 @@ export interface Incident {
   readonly connectionFilter: string;
   /** Connection history letters, for reference (see HISTORY_LETTERS). */
   readonly history: string;
-  /** One sentence a person can read. */
-  readonly summary: string;
+  // No sentence here: the report words the incident from these fields (src/report/incident-summary.ts).
 }
 
 export interface TimeoutBracket {

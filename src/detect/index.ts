@@ -4,4 +4,3 @@ export type { Incident, IncidentKind, Destination, RstEvidence, RequestEvidence,
 export { INCIDENT_KIND_MEANINGS } from './incident.js';
 export { KNOWN_IDLE_TIMEOUTS, candidatesIn, type KnownTimeout } from './middleboxes.js';
 export { rstOrigin, hopsFromTtl } from './ttl.js';
-export { httpRequestText, truncationText } from './request-text.js';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeBytes } from '../../test/support/analyze.js';
 import { computeRemedies } from '../report/remedies/index.js';
 import { CaptureScript, type TcpConversation } from '../writer/index.js';
+import { incidentSummary } from '../report/index.js';
 
 const START = '2024-05-01T10:00:00Z';
 const GET = (path: string, id: string) => `GET ${path} HTTP/1.1\r\nHost: orders.internal\r\nx-request-id: ${id}\r\n\r\n`;
@@ -36,7 +37,7 @@ describe('keepalive that is on but too slow', () => {
     });
     expect(i.probe!.idleBeforeFirstProbeSeconds).toBeCloseTo(7200, 3);
     expect(i.probe!.implies).toMatch(/7200 s.*Linux default tcp_keepalive_time/);
-    expect(i.summary).toMatch(/keepalive .* came too late/);
+    expect(incidentSummary(i)).toMatch(/keepalive .* came too late/);
     expect(i.verdict.reason).toMatch(/keepalive is on but too slow/);
     const d = r.destinations[0]!;
     expect(d.keepalive.verdict).toBe('too-slow');
@@ -76,7 +77,7 @@ describe('keepalive that is on but too slow', () => {
     expect(r.incidents).toHaveLength(1);
     expect(r.incidents[0]).toMatchObject({ kind: 'keepalive-too-slow', gaveUp: 'keepalive-timeout', frames: { probe: last, rst }, probe: { probes: 9, answered: 0 } });
     expect(r.incidents[0]!.probe!.implies).toMatch(/about 600 s, interval about 75 s/);
-    expect(r.incidents[0]!.summary).toMatch(/never answered its 9 probes/);
+    expect(incidentSummary(r.incidents[0]!)).toMatch(/never answered its 9 probes/);
   });
 
   it('unanswered probes from the far side that reached a capture next to a silent client prove nothing (nDPI avast.pcap shape)', async () => {

@@ -1,5 +1,7 @@
 import Table from 'cli-table3';
-import { httpRequestText, truncationText, type Destination } from '../detect/index.js';
+import type { Destination } from '../detect/index.js';
+import { incidentSummary } from './incident-summary.js';
+import { httpRequestText, truncationText } from './request-text.js';
 import { checkCommands, packetCulprit, requestLabel, rstShort } from './facts.js';
 import { incidentFile, type ReportIncident, type ReportInput } from './input.js';
 import { capturesTable, vantageTable } from './vantage-table.js';
@@ -134,7 +136,7 @@ function incidentTable(incidents: readonly ReportIncident[], colour: boolean): s
 }
 
 function incidentNarrative(i: ReportIncident, n: number, file: string, st: Style, say: (t: string, first?: string, style?: (s: string) => string) => void, out: string[], colour: boolean): void {
-  say(`${safe(i.summary)}.`, `${n}. `);
+  say(`${safe(incidentSummary(i))}.`, `${n}. `);
   if (i.vantage && i.vantages) {
     say(`frames in ${safe(i.vantage)}'s capture (${safe(file)}); what each vantage point saw:`, '   ');
     out.push(vantageTable(i.vantages, colour));

@@ -3,7 +3,8 @@
  * at fault, the overview, the commands that let a reader check an incident. Plain text; the
  * renderers escape it.
  */
-import { INCIDENT_KIND_MEANINGS, httpRequestText, type IncidentKind } from '../detect/index.js';
+import { INCIDENT_KIND_MEANINGS, type IncidentKind } from '../detect/index.js';
+import { httpRequestText } from './request-text.js';
 import type { LogMatch } from '../correlate/index.js';
 import { isStale, lastRetransmissionTime, maxOf, minOf, serverFinTime, type ReportIncident, type ReportInput } from './input.js';
 import type { Remedy } from './remedies/index.js';

@@ -4,7 +4,8 @@
  * verdict and the commands to check it, then destinations, logs and the remedies.
  */
 import type { HopEvidence, VantageEvidence, VantageVerdict } from '../correlate/index.js';
-import { httpRequestText, truncationText } from '../detect/index.js';
+import { incidentSummary } from './incident-summary.js';
+import { httpRequestText, truncationText } from './request-text.js';
 import { code, link, rich, strong, type Block, type IncidentTimeline, type Rich, type TimelinePoint, type TimelineVantage } from './document.js';
 import {
   cap, checkCommands, incidentEvents, INCIDENT_KIND_MEANINGS, KIND_TITLES, lastBeforeMicros, logFailed, logResponse, overview, packetCulprit,
@@ -154,7 +155,7 @@ function incidentSection(i: ReportIncident, n: number, file: string): Block[] {
   const b: Block[] = [];
   b.push({ kind: 'heading', level: 3, text: `${n}. ${KIND_TITLES[i.kind]}: ${i.client} → ${i.server}`, id: `incident-${n}` });
   b.push({ kind: 'para', content: rich(code(i.kind), `: ${INCIDENT_KIND_MEANINGS[i.kind]}.`) });
-  b.push({ kind: 'para', tone: 'bad', content: rich(`${cap(i.summary)}.`) });
+  b.push({ kind: 'para', tone: 'bad', content: rich(`${cap(incidentSummary(i))}.`) });
   b.push({ kind: 'timeline', timeline: timelineOf(i, n) });
 
   const rows: Rich[][] = [];

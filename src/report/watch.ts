@@ -1,6 +1,7 @@
 import type { WatchEvent } from '../analysis/watch.js';
 import { TABLE_WIDTH, renderAnalysisTable, safe, wrap } from './analysis-table.js';
-import { toJsonReport } from './json.js';
+import { incidentSummary } from './incident-summary.js';
+import { toJsonReport, withSummary } from './json.js';
 import { makeStyle } from './style.js';
 
 export const WATCH_FORMATS = ['ndjson', 'table'] as const;
@@ -12,7 +13,10 @@ export type WatchFormat = (typeof WATCH_FORMATS)[number];
  */
 export function renderWatchEvent(e: WatchEvent, format: WatchFormat, options: { colour?: boolean; captureLabel?: string } = {}): string {
   if (format === 'ndjson') {
-    return JSON.stringify(e.event === 'summary' ? { ...e, report: toJsonReport(e.report) } : e) + '\n';
+    if (e.event === 'summary') return JSON.stringify({ ...e, report: toJsonReport(e.report) }) + '\n';
+    // The same incident object as in the final report's `incidents`, its sentence included.
+    if (e.event === 'incident') return JSON.stringify({ ...e, incident: withSummary(e.incident) }) + '\n';
+    return JSON.stringify(e) + '\n';
   }
   const st = makeStyle(options.colour ?? false);
   const at = e.time ?? '-';
@@ -22,7 +26,7 @@ export function renderWatchEvent(e: WatchEvent, format: WatchFormat, options: { 
     case 'incident': {
       const i = e.incident;
       lines.push(st.bold(`${at}  INCIDENT ${i.kind}  ${safe(i.client)} → ${safe(i.server)}  (connection ${i.connection})`));
-      say(safe(i.summary), '  ');
+      say(safe(incidentSummary(i)), '  ');
       say(`Wireshark: ${i.displayFilter}`, '  ');
       break;
     }

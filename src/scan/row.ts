@@ -1,6 +1,7 @@
 import type { AnalysisResult } from '../analysis/analyze.js';
 import type { CorrelatedIncident } from '../correlate/index.js';
 import { frameRange, type Destination, type IncidentKind } from '../detect/index.js';
+import { citeFrame, incidentSummary, type FrameCitation } from '../report/index.js';
 import { cmp } from './discover.js';
 import { firstPartError, locateFrame } from './stitch.js';
 import {
@@ -96,7 +97,9 @@ function incidentRow(i: CorrelatedIncident, input: RowInput, withLogs: boolean):
       : i.request.protocol === 'tls' ? `TLS${i.request.sni ? ` ${i.request.sni}` : ''}` : 'data';
   const frames = { lastBeforeIdle: i.frames.lastBeforeIdle, request: i.frames.request, rst: i.frames.rst };
   let wireshark: IncidentRow['wireshark'];
-  let summary = i.summary;
+  // The sentence cites each frame where it can be found: in a stitched group, the file it is in
+  // and its number there.
+  let cite: FrameCitation = citeFrame;
   let locations: IncidentRow['locations'] = null;
   if (parts) {
     locations = {
@@ -113,10 +116,10 @@ function incidentRow(i: CorrelatedIncident, input: RowInput, withLogs: boolean):
       const f = byFile.get(p.path)!;
       return { file: p.path, filter: `${i.connectionFilter} && ${frameRange(Math.min(...f), Math.max(...f))}` };
     });
-    summary = summary.replace(/\bframe (\d+)/g, (whole, n: string) => {
-      const l = locateFrame(Number(n), parts);
-      return l ? `${l.file} frame ${l.frame}` : whole;
-    });
+    cite = (n) => {
+      const l = locateFrame(n, parts);
+      return l ? `${l.file} ${citeFrame(l.frame)}` : citeFrame(n);
+    };
   } else {
     wireshark = [{ file: input.path, filter: i.displayFilter }];
   }
@@ -130,7 +133,7 @@ function incidentRow(i: CorrelatedIncident, input: RowInput, withLogs: boolean):
     frames,
     locations,
     wireshark,
-    summary,
+    summary: incidentSummary(i, cite),
     verdict: withLogs ? { faultyHop: i.verdict.faultyHop, culprit: i.verdict.culprit, reason: i.verdict.reason } : null,
   };
 }

@@ -8,6 +8,7 @@ import type { Connection } from '../../src/flows/index.js';
 import { REPO_ROOT } from '../corpus/shared.js';
 import { connectionsOf } from '../support/analyze.js';
 import { runCli } from '../support/io.js';
+import { incidentSummary } from '../../src/report/index.js';
 
 /**
  * End to end on the HTTP/2 lab captures (lab/scenarios.mjs, HTTP/2 block): node:http2 on both
@@ -92,7 +93,7 @@ describe('h2-rst-after-idle: the LB forgot a pooled h2c connection; its RST kill
       expect(i.idleSeconds).toBeGreaterThan(10);
       expect(i.streams!.map((s) => ({ streamId: s.streamId, method: s.method, path: s.path, requestId: s.requestId })))
         .toEqual(failed.map((x) => ({ streamId: x.streamId, method: x.method, path: x.path, requestId: x.id })));
-      expect(i.summary).toMatch(/HTTP\/2 streams 7 \(GET \/api\/items\/4\) and 9 \(GET \/api\/items\/5\)/);
+      expect(incidentSummary(i)).toMatch(/HTTP\/2 streams 7 \(GET \/api\/items\/4\) and 9 \(GET \/api\/items\/5\)/);
     });
   }
 
@@ -173,7 +174,7 @@ describe('h2-goaway-race: a stream opened above the server\'s GOAWAY last stream
       expect(i.streams!.map((s) => [s.streamId, s.method, s.path, s.requestId])).toEqual(lost.map((x) => [x.streamId, x.method, x.path, x.id]));
       expect(i.rst).toMatchObject({ origin: 'server', frame: run.h2[f]!.tcpRsts[0]!.frame });
       expect(i.retry.safe).toBe(true);
-      expect(i.summary).toMatch(/said GOAWAY .*last stream 1, NO_ERROR\) but the client opened HTTP\/2 stream 3 \(GET \/api\/items\/2\) above it anyway/);
+      expect(incidentSummary(i)).toMatch(/said GOAWAY .*last stream 1, NO_ERROR\) but the client opened HTTP\/2 stream 3 \(GET \/api\/items\/2\) above it anyway/);
     });
   }
 });

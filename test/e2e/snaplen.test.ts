@@ -6,6 +6,7 @@ import type { Connection } from '../../src/flows/index.js';
 import { REPO_ROOT } from '../corpus/shared.js';
 import { connectionsOf } from '../support/analyze.js';
 import { runCli } from '../support/io.js';
+import { incidentSummary } from '../../src/report/index.js';
 
 /**
  * Headers-only captures: captures/snaplen/ holds lab captures cut with `editcap -s 96` / `-s 128`
@@ -104,7 +105,7 @@ describe('what a cut request shows', () => {
     const r = await analyzeCapture(cutFile(c));
     const [i] = r.incidents;
     expect(i!.request).toMatchObject({ protocol: 'http', method: 'GET', path: '/api/items/4', truncated: { capturedBytes: 30 } });
-    expect(i!.summary).toMatch(/^GET \/api\/items\/4 … on 10\.200\.1\.2:\d+ → 10\.200\.9\.9:80 after 13\.0 s idle/);
+    expect(incidentSummary(i!)).toMatch(/^GET \/api\/items\/4 … on 10\.200\.1\.2:\d+ → 10\.200\.9\.9:80 after 13\.0 s idle/);
     const table = (await runCli(['analyze', cutFile(c)])).stdout;
     expect(table).toMatch(/request: GET \/api\/items\/4 … \(cut by the snap length: 30 of \d+ payload bytes captured\)/);
     const md = (await runCli(['analyze', '-f', 'markdown', cutFile(c)])).stdout;
@@ -141,7 +142,7 @@ describe('what a cut request shows', () => {
       expect(i!.streams![0]!.truncated).toBeDefined();
       // -s 128 reaches the :path literal of this client's header block; -s 96 does not.
       if (snap === 128) expect(i!.streams![0]!.path).toBe('/api/items/2');
-      else expect(i!.summary).toMatch(/stream 3 \(GET \(path not captured\)\)/);
+      else expect(incidentSummary(i!)).toMatch(/stream 3 \(GET \(path not captured\)\)/);
     }
   });
 

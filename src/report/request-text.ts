@@ -1,6 +1,6 @@
 /**
  * How a request reads in sentences and tables when the capture's snap length may have cut it:
- * one wording for the detector's summaries and every report format.
+ * one wording for the incident summaries and every report format.
  */
 import type { Truncation } from '../flows/index.js';
 
