@@ -209,8 +209,12 @@ export interface AppMessage {
   readonly requestId?: string;
   readonly userAgent?: string;
   readonly status?: number;
-  /** TLS ClientHello server name. */
+  /** TLS ClientHello server name (never a prefix: a cut that fell inside it leaves it out, `truncated.cutIn` 'sni'). */
   readonly sni?: string;
+  /** TLS ClientHello legacy_version, e.g. 'TLS 1.2' (TLS 1.3 clients send that too; their version is in an extension). */
+  readonly tlsLegacyVersion?: string;
+  /** TLS ClientHello: how many cipher suites it offers. */
+  readonly cipherSuiteCount?: number;
   /** 'h2' for HTTP/2 messages (absent for HTTP/1.x). */
   readonly protocol?: 'h2';
   /** HTTP/2 stream of a request, response, or RST_STREAM. */
@@ -236,6 +240,7 @@ export interface AppMessage {
  * `wireBytes` of payload on the wire (from the IP length) of which `capturedBytes` were captured.
  * `cutIn` names the field whose value is only a prefix (HTTP/1: `path` when the request line was
  * cut inside it, else the header the cut fell in; HTTP/2: the HPACK field name, e.g. `:path`;
+ * TLS ClientHello: the hello field, e.g. `session-id`, `cipher-suites`, `extensions`, `sni`;
  * absent when the cut fell between fields or in a TLS record).
  */
 export interface Truncation {

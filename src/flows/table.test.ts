@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { connectionsOf } from '../../test/support/analyze.js';
-import { CaptureScript } from '../writer/index.js';
+import { CaptureScript, sniExtension, tlsClientHello } from '../writer/index.js';
+
+const clientHello = (sni: string): Uint8Array => tlsClientHello({ extensions: [sniExtension(sni)] });
 
 const START = '2024-05-01T10:00:00Z';
 const GET = (path: string, id?: string) => `GET ${path} HTTP/1.1\r\nHost: api.internal\r\nUser-Agent: test/1.0\r\n${id ? `x-request-id: ${id}\r\n` : ''}\r\n`;
@@ -222,19 +224,3 @@ describe('the connection table', () => {
   });
 });
 
-/** A minimal TLS 1.2 ClientHello record with a server_name extension. */
-function clientHello(name: string): Uint8Array {
-  const host = Buffer.from(name, 'latin1');
-  const sniList = Buffer.concat([Buffer.from([0x00]), u16(host.length), host]);
-  const sniExt = Buffer.concat([u16(0), u16(sniList.length + 2), u16(sniList.length), sniList]);
-  const exts = Buffer.concat([u16(sniExt.length), sniExt]);
-  const body = Buffer.concat([
-    Buffer.from([0x03, 0x03]), Buffer.alloc(32, 7), Buffer.from([0]), u16(2), Buffer.from([0x13, 0x01]), Buffer.from([1, 0]), exts,
-  ]);
-  const hs = Buffer.concat([Buffer.from([0x01, 0, (body.length >> 8) & 0xff, body.length & 0xff]), body]);
-  return Buffer.concat([Buffer.from([0x16, 0x03, 0x01]), u16(hs.length), hs]);
-}
-
-function u16(n: number): Buffer {
-  return Buffer.from([(n >> 8) & 0xff, n & 0xff]);
-}

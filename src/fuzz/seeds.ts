@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import {
-  CaptureScript, LINKTYPE, PcapngWriter, frameBytes, type LinkOptions, type RenderOptions, type ScriptFrame,
+  CaptureScript, LINKTYPE, PcapngWriter, TLS_EXTENSION, frameBytes, sniExtension, tlsClientHello, type LinkOptions, type RenderOptions, type ScriptFrame,
 } from '../writer/index.js';
 import { scanLayout } from './layout.js';
 
@@ -94,21 +94,9 @@ function sharedCaptures(): CaptureSeed[] {
 
 // ---- captures made by the writer ------------------------------------------------------------
 
-/** A TLS 1.2 ClientHello record naming `sni` (RFC 8446 §4.1.2, RFC 6066 §3). */
+/** A TLS 1.2 ClientHello record naming `sni` (RFC 8446 §4.1.2, RFC 6066 §3), offering x25519. */
 export function clientHello(sni: string): Uint8Array {
-  const name = Buffer.from(sni, 'latin1');
-  const serverName = [0, 0, ...u16(name.length + 5), ...u16(name.length + 3), 0, ...u16(name.length), ...name];
-  const extensions = [...serverName, 0x00, 0x0a, 0, 4, 0, 2, 0, 0x1d];
-  const body = [
-    3, 3, ...new Array<number>(32).fill(7), 0, ...u16(4), 0x13, 0x01, 0xc0, 0x2f, 1, 0,
-    ...u16(extensions.length), ...extensions,
-  ];
-  const handshake = [1, 0, ...u16(body.length), ...body];
-  return Uint8Array.from([22, 3, 1, ...u16(handshake.length), ...handshake]);
-}
-
-function u16(n: number): number[] {
-  return [(n >> 8) & 0xff, n & 0xff];
+  return tlsClientHello({ extensions: [sniExtension(sni), { type: TLS_EXTENSION.SUPPORTED_GROUPS, body: [0, 2, 0, 0x1d] }] });
 }
 
 const REQUEST = 'GET /api/items/1 HTTP/1.1\r\nHost: api.internal\r\nUser-Agent: fuzz/1.0\r\nX-Request-Id: 6d67d674-2122-4a2d-b172-0be70c674371\r\n\r\n';

@@ -56,3 +56,4 @@ export { SeededRandom } from './rng.js';
 export { CaptureScript, type CaptureScriptOptions, type UdpOptions } from './script.js';
 export { tcpFlags, tcpHeaderLength, tcpOptionsLength, TCP_FLAGS, TCP_PROTOCOL, writeTcp, type TcpFlagsInput, type TcpOption, type TcpSegment } from './tcp.js';
 export { UDP_PROTOCOL, writeUdp, type UdpDatagram } from './udp.js';
+export { alpnExtension, sniExtension, TLS_EXTENSION, tlsClientHello, tlsServerHello, type ClientHelloOptions, type HelloOptions, type TlsExtension } from './tls.js';

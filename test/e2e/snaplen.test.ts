@@ -1,9 +1,11 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeCapture, type AnalysisResult } from '../../src/analysis/analyze.js';
 import type { Connection } from '../../src/flows/index.js';
-import { REPO_ROOT } from '../corpus/shared.js';
+import { HAVE_SHARED, REAL, REPO_ROOT } from '../corpus/shared.js';
 import { connectionsOf } from '../support/analyze.js';
 import { runCli } from '../support/io.js';
 import { incidentSummary } from '../../src/report/index.js';
@@ -278,4 +280,66 @@ describe('real tcpdump -s 96 / -s 128 captures (lab): what flowdoc finds equals 
       });
     }
   }
+});
+
+/**
+ * A real ClientHello cut before its extensions: nDPI's tls_long_cert.pcap (Chrome to
+ * www.repubblica.it, ../shared/corpus/real) cut now with `editcap -s N`. Frame 4 is the hello: 517
+ * payload bytes; session id 32, 17 cipher suites, GREASE then server_name first among its
+ * extensions, ALPN (h2, http/1.1) eighth; the ServerHello (frame 6) selects h2 in an ALPN extension
+ * that ends 83 bytes into its payload (tshark -V). Skips where ../shared or editcap is absent.
+ */
+const TLS_LONG_CERT = join(REAL, 'nDPI/tests/cfgs/default/pcap/tls_long_cert.pcap');
+const HAVE_EDITCAP = (() => { try { execFileSync('editcap', ['-h'], { stdio: 'ignore' }); return true; } catch { return false; } })();
+describe.skipIf(!HAVE_SHARED || !HAVE_EDITCAP || !existsSync(TLS_LONG_CERT))('a real TLS ClientHello cut by editcap -s (nDPI tls_long_cert.pcap)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'flowdoc-tls-cut-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const cut = (snap: number) => {
+    const out = join(dir, `tls_long_cert-s${snap}.pcapng`);
+    if (!existsSync(out)) execFileSync('editcap', ['-s', String(snap), TLS_LONG_CERT, out], { stdio: 'ignore' });
+    return readFileSync(out);
+  };
+  const helloOf = async (bytes: Uint8Array) => {
+    const { connections } = await connectionsOf(bytes);
+    expect(connections).toHaveLength(1);
+    return { conn: connections[0]!, hellos: connections[0]!.app.filter((m) => m.kind === 'tls-client-hello') };
+  };
+  const HEADERS = 66; // Ethernet 14, IPv4 20, TCP 32 (timestamps)
+
+  it('the whole capture: the hello with its SNI, legacy version and 17 cipher suites', async () => {
+    const { conn, hellos } = await helloOf(readFileSync(TLS_LONG_CERT));
+    expect(hellos.map(({ micros: _, ...m }) => m)).toEqual([{ frame: 4, kind: 'tls-client-hello', sni: 'www.repubblica.it', tlsLegacyVersion: 'TLS 1.2', cipherSuiteCount: 17 }]);
+    expect(conn.alpn).toEqual({ offered: ['h2', 'http/1.1'], selected: 'h2' });
+    expect(conn.appProtocol).toBe('h2');
+  });
+
+  // snap length → the field the cut falls in, and what comes before it
+  const CASES: [snap: number, cutIn: string, fields: { sni?: string; tlsLegacyVersion?: string; cipherSuiteCount?: number }][] = [
+    [96, 'random', { tlsLegacyVersion: 'TLS 1.2' }], // 30 bytes of the hello
+    [128, 'session-id', { tlsLegacyVersion: 'TLS 1.2' }], // 62
+    [160, 'cipher-suites', { tlsLegacyVersion: 'TLS 1.2', cipherSuiteCount: 17 }], // 94
+    [181, 'extensions', { tlsLegacyVersion: 'TLS 1.2', cipherSuiteCount: 17 }], // 115: inside the extensions' length
+    [200, 'sni', { tlsLegacyVersion: 'TLS 1.2', cipherSuiteCount: 17 }], // 134: inside server_name — no SNI, not part of one
+    [220, 'extensions', { sni: 'www.repubblica.it', tlsLegacyVersion: 'TLS 1.2', cipherSuiteCount: 17 }], // 154: SNI whole
+  ];
+  for (const [snap, cutIn, fields] of CASES) {
+    it(`-s ${snap}: a ClientHello, truncated in ${cutIn}, with what lies before the cut${fields.sni ? '' : ' and no SNI'}`, async () => {
+      const { conn, hellos } = await helloOf(cut(snap));
+      expect(hellos.map(({ micros: _, ...m }) => m)).toEqual([{ frame: 4, kind: 'tls-client-hello', ...fields, truncated: { capturedBytes: snap - HEADERS, wireBytes: 517, cutIn } }]);
+      expect(conn.sni).toBe(fields.sni ?? null);
+      // The ServerHello (frame 6) is cut too: its ALPN extension (h2) ends 83 bytes into its payload.
+      expect(conn.appProtocol).toBe(snap - HEADERS >= 83 ? 'h2' : 'tls');
+    });
+  }
+
+  it('-s 128: the TCP story and every incident of the whole capture; no lost segments read into the cut', async () => {
+    const full = await connectionsOf(readFileSync(TLS_LONG_CERT));
+    const got = await connectionsOf(cut(128));
+    // All but the protocol: h2 by the ServerHello's ALPN, which -s 128 did not capture (tls).
+    const story = (conns: readonly Connection[]) => tcpStory(conns).map(({ appProtocol: _, ...rest }) => rest);
+    expect(story(got.connections)).toEqual(story(full.connections));
+    expect(got.connections.map((x) => x.appProtocol)).toEqual(['tls']);
+    expect(got.connections.map((x) => x.anomalyCounts)).toEqual(full.connections.map((x) => x.anomalyCounts));
+    expect(incidentShape(got.result)).toEqual(incidentShape(full.result));
+  });
 });

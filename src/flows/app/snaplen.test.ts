@@ -5,6 +5,8 @@ import { HpackDecoder } from './h2/hpack.js';
 import { huffmanDecode } from './h2/huffman.js';
 import { parseCutHead } from './http.js';
 import { AppSniffer } from './sniffer.js';
+import { connectionsOf } from '../../../test/support/analyze.js';
+import { CaptureScript, TLS_EXTENSION, alpnExtension, sniExtension, tlsClientHello, tlsServerHello } from '../../writer/index.js';
 
 /*
  * Segments cut by a snap length: the sniffer is given the captured prefix and the length on the
@@ -88,7 +90,7 @@ describe('AppSniffer on cut segments (HTTP/1, TLS)', () => {
     const appData = Uint8Array.from([23, 3, 3, 1, 0, ...new Array(256).fill(9)]);
     const { out, sniffer } = sniff([[true, hello, 90], [true, appData, 30]]);
     expect(out).toEqual([
-      { frame: 1, kind: 'tls-client-hello', sni, truncated: { capturedBytes: 90, wireBytes: hello.length } },
+      { frame: 1, kind: 'tls-client-hello', sni, tlsLegacyVersion: 'TLS 1.2', cipherSuiteCount: 1, truncated: { capturedBytes: 90, wireBytes: hello.length } },
       { frame: 2, kind: 'tls-application-data', truncated: { capturedBytes: 30, wireBytes: appData.length } },
     ]);
     expect(sniffer.protocol()).toBe('tls');
@@ -158,5 +160,80 @@ describe('HTTP/2 on cut segments', () => {
     const h: [string, string][] = [];
     new HpackDecoder(true).decode(Uint8Array.from([0x41, 0x80 | www.length, ...www]), 0, 6, (n, v) => h.push([n, v]), true);
     expect(h).toEqual([[':authority', 'www.e']]);
+  });
+});
+
+describe('a TLS ClientHello cut by the snap length (capture writer, every cut length)', () => {
+  // Laid out like a browser's: a session id, 17 suites, GREASE first, then server_name, then ALPN.
+  const SNI = 'api.example.com';
+  const hello = tlsClientHello({
+    sessionIdBytes: 32,
+    cipherSuites: [0x0a0a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035, 0x000a],
+    extensions: [{ type: 0x0a0a, body: [] }, sniExtension(SNI), { type: 23, body: [] }, alpnExtension(['h2', 'http/1.1']), { type: TLS_EXTENSION.SUPPORTED_VERSIONS, body: [4, 3, 4, 3, 3] }],
+  });
+  // Offsets in the record of the fields the cut may fall in.
+  const at = { version: 9, random: 11, sessionId: 43, suites: 76, compression: 112, extensions: 114, sniExt: 120, sniEnd: 120 + 4 + SNI.length + 5, alpnExt: 0, alpnEnd: 0 };
+  at.alpnExt = at.sniEnd + 4;
+  at.alpnEnd = at.alpnExt + 4 + 2 + 3 + 9;
+  const expectedCut = (n: number): string | undefined => {
+    if (n >= hello.length) return undefined;
+    if (n < at.version) return 'handshake-header';
+    if (n < at.random) return 'version';
+    if (n < at.sessionId) return 'random';
+    if (n < at.suites) return 'session-id';
+    if (n < at.compression) return 'cipher-suites';
+    if (n < at.extensions) return 'compression-methods';
+    if (n < at.sniExt + 4) return 'extensions';
+    if (n < at.sniEnd) return 'sni';
+    if (n >= at.alpnExt + 4 && n < at.alpnEnd) return 'alpn';
+    return 'extensions';
+  };
+  const serverHello = tlsServerHello({ sessionIdBytes: 32, extensions: [alpnExtension(['h2'])] });
+  const SERVER_HELLO_ALPN_END = serverHello.length; // its only extension, last
+  const HEADERS = 14 + 20 + 20; // Ethernet, IPv4, TCP without options
+
+  function capture(): Uint8Array[] {
+    const cap = new CaptureScript({ start: '2024-05-01T10:00:00Z' });
+    // No options but the MSS: the SYNs (58 bytes) fit the shortest cut, so only payloads are cut.
+    // (A cut inside a TCP header drops that packet in decode; not what is tested here.)
+    const c = cap.tcp({ client: '10.0.0.1:40000', server: '10.0.0.2:443', tcpOptions: { wscale: null, sackPermitted: false, timestamps: false } });
+    c.handshake();
+    c.clientSends(hello);
+    c.serverSends(serverHello);
+    c.clientSends(Uint8Array.from([23, 3, 3, 0, 40, ...new Array<number>(40).fill(1)]));
+    c.fin('client');
+    c.fin('server');
+    return [cap.toPcap(), ...Array.from({ length: hello.length - 5 + 1 }, (_, k) => cap.toPcap({ snaplen: HEADERS + 5 + k }))];
+  }
+
+  it('every prefix from the record header to the whole record: a hello with the fields before the cut, or nothing; never a wrong SNI', async () => {
+    const [whole, ...cuts] = capture();
+    const full = (await connectionsOf(whole!)).connections[0]!;
+    expect(full.app[0]).toEqual({ frame: 4, micros: full.app[0]!.micros, kind: 'tls-client-hello', sni: SNI, tlsLegacyVersion: 'TLS 1.2', cipherSuiteCount: 17 });
+    expect(full.alpn).toEqual({ offered: ['h2', 'http/1.1'], selected: 'h2' });
+    for (const [k, bytes] of cuts.entries()) {
+      const n = 5 + k; // bytes of the record captured
+      const { connections } = await connectionsOf(bytes);
+      const conn = connections[0]!;
+      const hellos = conn.app.filter((m) => m.kind === 'tls-client-hello');
+      const label = `${n} of ${hello.length} bytes`;
+      expect(hellos.length, label).toBeLessThanOrEqual(1);
+      // The record header alone does not say which handshake message follows.
+      if (n === 5) { expect(hellos, label).toEqual([]); continue; }
+      const [m] = hellos;
+      expect(m, label).toBeDefined();
+      if (n < hello.length) expect(m!.truncated, label).toEqual({ capturedBytes: n, wireBytes: hello.length, cutIn: expectedCut(n) });
+      else expect(m!.truncated, label).toBeUndefined();
+      // The SNI only when the server_name extension was captured whole; never a part of it.
+      expect(m!.sni, label).toBe(n >= at.sniEnd ? SNI : undefined);
+      expect(conn.sni, label).toBe(n >= at.sniEnd ? SNI : null);
+      expect(m!.tlsLegacyVersion, label).toBe(n >= at.random ? 'TLS 1.2' : undefined);
+      expect(m!.cipherSuiteCount, label).toBe(n >= at.suites + 2 ? 17 : undefined);
+      // The TCP story does not depend on the cut.
+      expect([conn.state, conn.history, conn.clientStats.payloadBytes, conn.clientStats.segmentsNotCaptured], label).toEqual([full.state, full.history, full.clientStats.payloadBytes, 0]);
+      expect(conn.anomalyCounts, label).toEqual(full.anomalyCounts);
+      // The ServerHello is cut at the same length: its ALPN (h2) when its extension was captured whole.
+      expect(conn.alpn?.selected ?? null, label).toBe(n >= SERVER_HELLO_ALPN_END ? 'h2' : null);
+    }
   });
 });

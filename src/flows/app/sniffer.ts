@@ -3,7 +3,7 @@ import type { AppMessage, Truncation } from '../connection.js';
 import { findHeadEnd, looksLikeRequest, looksLikeResponse, parseCutHead, parseHead, type HttpHead } from './http.js';
 import { looksLikeFrames, startsWithPreface } from './h2/frames.js';
 import { H2Tracker } from './h2-tracker.js';
-import { TlsContentType, clientHelloSni, helloAlpn, tlsRecordLength, tlsRecordType } from './tls.js';
+import { TlsContentType, readHello, tlsRecordLength, tlsRecordType, tlsVersionName, type HelloFields } from './tls.js';
 
 /**
  * A head (HTTP) or ClientHello split over segments is collected up to this many bytes; past it,
@@ -161,16 +161,18 @@ export class AppSniffer {
         this.sawTls = true;
         d.bodyRemaining = 0;
         const recLen = tlsRecordLength(b, o, end);
-        if (fromClient && tlsType === TlsContentType.HANDSHAKE && b[o + 5] === 1) {
+        // The handshake type is the record's 6th byte: a segment cut inside the record header leaves it unknown.
+        const handshakeType = tlsType === TlsContentType.HANDSHAKE && o + 5 < end ? b[o + 5] : -1;
+        if (fromClient && handshakeType === 1) {
           if (o + recLen > end) {
             this.startPending(d, 'tls', b, o, end, frame, micros);
             return;
           }
-          this.emitHello(clientHelloSni(b, o, o + recLen), frame, micros);
-          this.alpnOffered ??= helloAlpn(b, o, o + recLen, true);
-        } else if (!fromClient && tlsType === TlsContentType.HANDSHAKE && b[o + 5] === 2 && this.alpnSelected === null) {
-          // ServerHello: the selected ALPN (when the record is whole in this segment, as it nearly always is).
-          const names = o + recLen <= end ? helloAlpn(b, o, o + recLen, false) : null;
+          this.emitHello(readHello(b, o, o + recLen, true), frame, micros);
+        } else if (!fromClient && handshakeType === 2 && this.alpnSelected === null) {
+          // ServerHello: the selected ALPN, when its extension is among the bytes here (nearly always:
+          // the record is small; of a ServerHello cut by the snap length, only a short prefix).
+          const names = readHello(b, o, Math.min(end, o + recLen), false)?.alpn;
           if (names && names.length > 0) this.alpnSelected = names[0]!;
         } else if (tlsType === TlsContentType.APPLICATION_DATA && this.lastTlsDataFromClient !== fromClient) {
           this.lastTlsDataFromClient = fromClient;
@@ -238,8 +240,8 @@ export class AppSniffer {
     }
     const recLen = tlsRecordLength(buf, 0, d.pendingLen);
     if (recLen > d.pendingLen && !full) return -1;
-    this.emitHello(clientHelloSni(buf, 0, Math.min(recLen, d.pendingLen)), d.pendingFrame, d.pendingMicros);
-    this.alpnOffered ??= helloAlpn(buf, 0, Math.min(recLen, d.pendingLen), true);
+    // Whole, or too long to collect (then read as far as it was collected, not marked cut: it was not).
+    this.emitHello(readHello(buf, 0, Math.min(recLen, d.pendingLen), true), d.pendingFrame, d.pendingMicros);
     this.drop(d);
     void fromClient;
     if (recLen > d.pendingLen) {
@@ -289,8 +291,9 @@ export class AppSniffer {
         return;
       }
       const recLen = tlsRecordLength(buf, 0, n);
-      this.emitHello(clientHelloSni(buf, 0, n), d.pendingFrame, d.pendingMicros, this.truncation(undefined));
-      this.alpnOffered ??= helloAlpn(buf, 0, n, true);
+      // The ClientHello as far as it was captured: its fields before the cut, the one the cut fell in.
+      const hello = readHello(buf, 0, n, true);
+      this.emitHello(hello, d.pendingFrame, d.pendingMicros, this.truncation(hello?.cutIn));
       this.drop(d);
       d.tlsRemaining = Math.max(0, recLen - n);
     }
@@ -348,9 +351,16 @@ export class AppSniffer {
     }
   }
 
-  private emitHello(sni: string | null, frame: number, micros: number, truncated?: Truncation): void {
-    if (sni === null) return;
+  /** A ClientHello, whole or as far as it was captured (`truncated`); nothing when not even its type was. */
+  private emitHello(hello: HelloFields | null, frame: number, micros: number, truncated?: Truncation): void {
+    if (hello === null) return;
     this.sawTls = true;
-    this.sink.appMessage({ frame, micros, kind: 'tls-client-hello', ...(sni ? { sni } : {}), ...(truncated && { truncated }) });
+    this.alpnOffered ??= hello.alpn;
+    const m: { -readonly [K in keyof AppMessage]: AppMessage[K] } = { frame, micros, kind: 'tls-client-hello' };
+    if (hello.sni) m.sni = hello.sni;
+    if (hello.legacyVersion >= 0) m.tlsLegacyVersion = tlsVersionName(hello.legacyVersion);
+    if (hello.cipherSuites >= 0) m.cipherSuiteCount = hello.cipherSuites;
+    if (truncated) m.truncated = truncated;
+    this.sink.appMessage(m);
   }
 }

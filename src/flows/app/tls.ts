@@ -1,12 +1,11 @@
 /**
- * TLS record recognition (RFC 8446 §5.1) and the ClientHello server_name extension (RFC 6066 §3).
- * Enough to say "the client sent application data" on an encrypted connection, and to which name.
+ * TLS record recognition (RFC 8446 §5.1) and the hellos: the ClientHello's server_name (RFC 6066
+ * §3) and ALPN (RFC 7301), read as far as the captured bytes go. Enough to say "the client sent
+ * application data" on an encrypted connection, and to which name.
  */
 
 export const TlsContentType = { CHANGE_CIPHER_SPEC: 20, ALERT: 21, HANDSHAKE: 22, APPLICATION_DATA: 23 } as const;
 const RECORD_HEADER = 5;
-const HANDSHAKE_CLIENT_HELLO = 1;
-const EXT_SERVER_NAME = 0;
 
 /** A TLS record header at b[o]: content type 20–23, version 3.x (x ≤ 4). Returns the content type or -1. */
 export function tlsRecordType(b: Uint8Array, o: number, end: number): number {
@@ -22,86 +21,126 @@ export function tlsRecordLength(b: Uint8Array, o: number, end: number): number {
   return RECORD_HEADER + ((b[o + 3]! << 8) | b[o + 4]!);
 }
 
+const HANDSHAKE_CLIENT_HELLO = 1;
 const HANDSHAKE_SERVER_HELLO = 2;
+const EXT_SERVER_NAME = 0;
 const EXT_ALPN = 16;
 
-/** Where findExtension found the extension's body (module state: parsing is synchronous). */
-let EXT_START = 0;
-let EXT_LEN = 0;
-
 /**
- * Finds extension `ext` in the ClientHello (handshake type 1) or ServerHello (2) record at b[o]
- * (the whole record must be present). Returns 1 when found (EXT_START/EXT_LEN set), 0 when the
- * hello has no such extension, -1 when this is not that hello.
+ * What the captured bytes of a ClientHello or ServerHello record hold (RFC 8446 §4.1.2–4.1.3; the
+ * TLS 1.2 hellos have the same layout). A hello cut by the snap length still gives the fields
+ * before the cut; the field the captured bytes ended in is `cutIn`.
  */
-function findExtension(b: Uint8Array, o: number, end: number, handshakeType: number, ext: number): number {
-  if (tlsRecordType(b, o, end) !== TlsContentType.HANDSHAKE) return -1;
-  let i = o + RECORD_HEADER;
-  const recEnd = Math.min(end, i + ((b[o + 3]! << 8) | b[o + 4]!));
-  if (recEnd - i < 4 || b[i] !== handshakeType) return -1;
-  i += 4; // handshake type + 24-bit length
-  i += 2 + 32; // version, random
-  if (i >= recEnd) return -1;
-  i += 1 + b[i]!; // session id
-  if (handshakeType === HANDSHAKE_CLIENT_HELLO) {
-    if (i + 2 > recEnd) return -1;
-    i += 2 + ((b[i]! << 8) | b[i + 1]!); // cipher suites
-    if (i >= recEnd) return -1;
-    i += 1 + b[i]!; // compression methods
-  } else {
-    i += 2 + 1; // the chosen cipher suite and compression method
-  }
-  if (i + 2 > recEnd) return 0;
-  const extEnd = Math.min(recEnd, i + 2 + ((b[i]! << 8) | b[i + 1]!));
-  i += 2;
-  while (i + 4 <= extEnd) {
-    const type = (b[i]! << 8) | b[i + 1]!;
-    const len = (b[i + 2]! << 8) | b[i + 3]!;
-    i += 4;
-    if (i + len > extEnd) return 0;
-    if (type === ext) {
-      EXT_START = i;
-      EXT_LEN = len;
-      return 1;
-    }
-    i += len;
-  }
-  return 0;
+export interface HelloFields {
+  /** The hello's legacy_version, e.g. 0x0303 (what TLS 1.3 sends too: its real version is in supported_versions); -1 when not captured. */
+  readonly legacyVersion: number;
+  /** ClientHello: how many cipher suites it offers (from the list's length, captured even when the list is not); -1 when not captured or a ServerHello. */
+  readonly cipherSuites: number;
+  /** The server_name host name; '' when the hello has none; null when it was not captured whole (never a prefix of it). */
+  readonly sni: string | null;
+  /** ALPN protocol names (RFC 7301): offered by a ClientHello, selected by a ServerHello; [] when none; null when not captured whole. */
+  readonly alpn: string[] | null;
+  /**
+   * When the captured bytes ended inside the hello: the field they ended in — `handshake-header`,
+   * `version`, `random`, `session-id`, `cipher-suites` (`cipher-suite` in a ServerHello),
+   * `compression-methods`, `extensions`, or the extension they ended in, `sni` / `alpn`.
+   * Undefined when the hello was whole.
+   */
+  readonly cutIn: string | undefined;
 }
 
 /**
- * The SNI of a ClientHello record at b[o] (the whole record must be present), '' when the hello
- * has no server_name, or null when this is not a ClientHello.
+ * Reads the ClientHello (handshake type 1) or ServerHello (2) record at b[o], of which b[o, end)
+ * was captured. Returns null when this is not that hello — or when not even its handshake type was
+ * captured. A length that runs past the record (a damaged hello, not a cut one) ends the reading
+ * there, without cutIn. Once per connection: the result is a fresh object.
  */
-export function clientHelloSni(b: Uint8Array, o: number, end: number): string | null {
-  const found = findExtension(b, o, end, HANDSHAKE_CLIENT_HELLO, EXT_SERVER_NAME);
-  if (found < 0) return null;
-  if (found === 0 || EXT_LEN < 5) return '';
-  const i = EXT_START;
+export function readHello(b: Uint8Array, o: number, end: number, fromClient: boolean): HelloFields | null {
+  if (tlsRecordType(b, o, end) !== TlsContentType.HANDSHAKE) return null;
+  const handshakeType = fromClient ? HANDSHAKE_CLIENT_HELLO : HANDSHAKE_SERVER_HELLO;
+  const recEnd = o + RECORD_HEADER + ((b[o + 3]! << 8) | b[o + 4]!);
+  if (o + RECORD_HEADER >= end || b[o + RECORD_HEADER] !== handshakeType) return null;
+  const limit = Math.min(end, recEnd);
+  const f = { legacyVersion: -1, cipherSuites: -1, sni: null as string | null, alpn: null as string[] | null, cutIn: undefined as string | undefined };
+  /** Whether n bytes at i are there; if not, and the capture (not the record) ran out, names the field cut. */
+  const have = (i: number, n: number, field: string): boolean => {
+    if (i + n <= limit) return true;
+    if (limit === end && end < recEnd) f.cutIn = field;
+    return false;
+  };
+  let i = o + RECORD_HEADER;
+  if (!have(i, 4, 'handshake-header')) return f;
+  i += 4; // type + 24-bit length
+  if (!have(i, 2, 'version')) return f;
+  f.legacyVersion = (b[i]! << 8) | b[i + 1]!;
+  i += 2;
+  if (!have(i, 32, 'random')) return f;
+  i += 32;
+  if (!have(i, 1, 'session-id') || !have(i, 1 + b[i]!, 'session-id')) return f;
+  i += 1 + b[i]!;
+  if (fromClient) {
+    if (!have(i, 2, 'cipher-suites')) return f;
+    const suitesLen = (b[i]! << 8) | b[i + 1]!;
+    f.cipherSuites = suitesLen >> 1;
+    if (!have(i, 2 + suitesLen, 'cipher-suites')) return f;
+    i += 2 + suitesLen;
+    if (!have(i, 1, 'compression-methods') || !have(i, 1 + b[i]!, 'compression-methods')) return f;
+    i += 1 + b[i]!;
+  } else {
+    if (!have(i, 2, 'cipher-suite')) return f;
+    i += 2;
+    if (!have(i, 1, 'compression-methods')) return f;
+    i += 1;
+  }
+  // No extensions at all (a TLS 1.2 hello may end here): no SNI, no ALPN.
+  if (i === recEnd) return { ...f, sni: '', alpn: [] };
+  if (!have(i, 2, 'extensions')) return f;
+  const extEnd = i + 2 + ((b[i]! << 8) | b[i + 1]!);
+  i += 2;
+  let sni: string | null = null;
+  let alpn: string[] | null = null;
+  while (i < extEnd) {
+    if (!have(i, 4, 'extensions')) break;
+    const type = (b[i]! << 8) | b[i + 1]!;
+    const len = (b[i + 2]! << 8) | b[i + 3]!;
+    const field = type === EXT_SERVER_NAME ? 'sni' : type === EXT_ALPN ? 'alpn' : 'extensions';
+    if (!have(i + 4, len, field) || i + 4 + len > extEnd) break;
+    if (type === EXT_SERVER_NAME && fromClient) sni = serverName(b, i + 4, len);
+    else if (type === EXT_ALPN) alpn = alpnNames(b, i + 4, len);
+    i += 4 + len;
+  }
+  // Every extension was read (or the list was damaged): what is absent is absent. Cut: unknown.
+  const whole = f.cutIn === undefined;
+  return { ...f, sni: sni ?? (whole ? '' : null), alpn: alpn ?? (whole ? [] : null) };
+}
+
+/** The host_name of a server_name extension body (RFC 6066 §3), '' when it names none. */
+function serverName(b: Uint8Array, i: number, len: number): string {
   // server_name_list length (2), name_type (1) = host_name (0), name length (2), name
-  const nameType = b[i + 2]!;
+  if (len < 5 || b[i + 2] !== 0) return '';
   const nameLen = (b[i + 3]! << 8) | b[i + 4]!;
-  if (nameType !== 0 || i + 5 + nameLen > i + EXT_LEN) return '';
+  if (5 + nameLen > len) return '';
   return Buffer.from(b.buffer, b.byteOffset + i + 5, nameLen).toString('latin1');
 }
 
-/**
- * The ALPN protocol names (RFC 7301 §3.1) of the ClientHello (what it offers) or the ServerHello
- * (the one it selected) at b[o]: [] when the hello has no ALPN, null when this is not that hello.
- */
-export function helloAlpn(b: Uint8Array, o: number, end: number, fromClient: boolean): string[] | null {
-  const found = findExtension(b, o, end, fromClient ? HANDSHAKE_CLIENT_HELLO : HANDSHAKE_SERVER_HELLO, EXT_ALPN);
-  if (found < 0) return null;
+/** The protocol names of an ALPN extension body (RFC 7301 §3.1), at most 16. */
+function alpnNames(b: Uint8Array, i: number, len: number): string[] {
   const names: string[] = [];
-  if (found === 0 || EXT_LEN < 2) return names;
-  const listEnd = Math.min(EXT_START + EXT_LEN, EXT_START + 2 + ((b[EXT_START]! << 8) | b[EXT_START + 1]!));
-  for (let i = EXT_START + 2; i < listEnd && names.length < 16;) {
-    const n = b[i]!;
-    if (n === 0 || i + 1 + n > listEnd) break;
-    names.push(Buffer.from(b.buffer, b.byteOffset + i + 1, n).toString('latin1'));
-    i += 1 + n;
+  if (len < 2) return names;
+  const listEnd = Math.min(i + len, i + 2 + ((b[i]! << 8) | b[i + 1]!));
+  for (let k = i + 2; k < listEnd && names.length < 16;) {
+    const n = b[k]!;
+    if (n === 0 || k + 1 + n > listEnd) break;
+    names.push(Buffer.from(b.buffer, b.byteOffset + k + 1, n).toString('latin1'));
+    k += 1 + n;
   }
   return names;
+}
+
+/** `TLS 1.2` for 0x0303 (SSL 3.0 … TLS 1.3), else the number in hex. */
+export function tlsVersionName(v: number): string {
+  const names: Record<number, string> = { 0x0300: 'SSL 3.0', 0x0301: 'TLS 1.0', 0x0302: 'TLS 1.1', 0x0303: 'TLS 1.2', 0x0304: 'TLS 1.3' };
+  return names[v] ?? `0x${v.toString(16).padStart(4, '0')}`;
 }
 
 /** TLS 1.3 hides an alert in an application_data record: 2 alert bytes + the inner content type + a 16-byte AEAD tag. */
