@@ -52,7 +52,15 @@ export function formatAddress(b: Uint8Array, o: number, len: number): string {
 }
 
 export function formatEndpoint(b: Uint8Array, o: number, len: number, port: number): string {
-  return len === 4 ? `${formatIpv4(b, o)}:${port}` : `[${formatIpv6(b, o)}]:${port}`;
+  return endpointText(formatAddress(b, o, len), port, len === 4 ? 4 : 6);
+}
+
+/**
+ * `10.0.0.1:80`, `[2001:db8::1]:443`: the one spelling of an endpoint as text (display, and the
+ * key destinations are grouped by). Made here from an address and a port; never parsed back.
+ */
+export function endpointText(host: string, port: number, ipVersion: 4 | 6): string {
+  return ipVersion === 4 ? `${host}:${port}` : `[${host}]:${port}`;
 }
 
 /** One tcpdump-like line for errors and debugging, e.g. `IPv4 10.0.0.1:40000 > 10.0.0.2:80 TCP [S.] seq 1 ack 2 win 64240 len 0 ttl 64`. */

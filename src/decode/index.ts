@@ -1,4 +1,4 @@
-export { PacketDecoder, describePacket, formatAddress, formatEndpoint, formatSource, formatDestination } from './decoder.js';
+export { PacketDecoder, describePacket, endpointText, formatAddress, formatEndpoint, formatSource, formatDestination } from './decoder.js';
 export { DecodedPacket, DecodeStatus, DECODE_STATUS_NAMES, IpProtocol, TcpFlag } from './packet.js';
 export { LinkType, EtherType, linkTypeName, isSupportedLinkType } from './link.js';
 export { formatTcpFlags } from './tcp.js';

@@ -42,6 +42,7 @@ interface OpenAtEnd {
 /** A small per-destination aggregate: bounded, whatever the number of connections. */
 interface DestinationAcc {
   server: string;
+  endpoint: HostPort & { readonly ipVersion: 4 | 6 };
   connections: number;
   ttlCounts: Map<number, number>;
   withProbes: number;
@@ -366,7 +367,7 @@ export class Detector {
     let d = this.destinations.get(c.server);
     if (!d) {
       d = {
-        server: c.server, connections: 0, ttlCounts: new Map(), withProbes: 0, withoutProbes: 0, maxIdleWithoutProbes: 0,
+        server: c.server, endpoint: { ...c.endpoints.server, ipVersion: c.ipVersion }, connections: 0, ttlCounts: new Map(), withProbes: 0, withoutProbes: 0, maxIdleWithoutProbes: 0,
         probeIdle: null, probeInterval: null, probes: 0, probesAnswered: 0, probesFromClient: false, probesFromServer: false, withApp: 0, appKind: null, appInterval: null, maxGap: 0,
         survived: null, survivedPacketGap: null, survivedIdle: null,
       };
@@ -376,7 +377,7 @@ export class Detector {
     const ttl = c.serverStats.ttl;
     if (ttl !== null) {
       d.ttlCounts.set(ttl, (d.ttlCounts.get(ttl) ?? 0) + c.serverStats.packets);
-      const ip = hostOf(c.server);
+      const ip = c.endpoints.server.host;
       const m = this.serverIpTtl.get(ip) ?? new Map<number, number>();
       m.set(ttl, (m.get(ttl) ?? 0) + c.serverStats.packets);
       this.serverIpTtl.set(ip, m);
@@ -419,7 +420,7 @@ export class Detector {
     const t = (m: number | null) => (m === null ? null : isoWithPrecision(m, 0, Math.min(prec, 6)));
     let rst: RstEvidence | null = null;
     if (p.rstFrame !== null && p.rstTtl !== null) {
-      const serverTtl = c.serverStats.ttl ?? mostCommon(this.serverIpTtl.get(hostOf(c.server)));
+      const serverTtl = c.serverStats.ttl ?? mostCommon(this.serverIpTtl.get(c.endpoints.server.host));
       const v = rstOrigin(p.rstTtl, serverTtl);
       rst = {
         frame: p.rstFrame, time: t(p.rstMicros)!, from: p.rstFromServer ? c.server : c.client, ttl: p.rstTtl, serverTtl,
@@ -450,7 +451,7 @@ export class Detector {
       connection: c.id,
       client: c.client,
       server: c.server,
-      endpoints: { client: hostPortOf(c.client), server: hostPortOf(c.server), ipVersion: c.ipVersion },
+      endpoints: { client: c.endpoints.client, server: c.endpoints.server, ipVersion: c.ipVersion },
       idleSeconds: p.idleSeconds === null ? null : round6(p.idleSeconds),
       maxPacketGapSeconds: p.maxPacketGapSeconds === null ? null : round6(p.maxPacketGapSeconds),
       keepaliveProbes: { client: p.gap?.clientProbes ?? 0, server: p.gap?.serverProbes ?? 0 },
@@ -486,6 +487,7 @@ export class Detector {
     const keepalive = keepaliveVerdict(d, incidents, idleTimeout, this.statedTimeout(d.server), this.options.idleThresholdSeconds);
     return {
       server: d.server,
+      endpoint: d.endpoint,
       connections: d.connections,
       incidents: incidents.length,
       incidentsByKind: byKind,
@@ -690,11 +692,10 @@ export function displayFilter(c: Connection, frames: (number | null)[]): string 
 }
 
 /** A Wireshark display filter for every packet of the connection (both directions). */
-export function connectionFilter(c: { readonly client: string; readonly server: string; readonly ipVersion: 4 | 6 }): string {
-  const [cHost, cPort] = splitEndpoint(c.client);
-  const [sHost, sPort] = splitEndpoint(c.server);
+export function connectionFilter(c: { readonly endpoints: { readonly client: HostPort; readonly server: HostPort }; readonly ipVersion: 4 | 6 }): string {
+  const { client, server } = c.endpoints;
   const ip = c.ipVersion === 6 ? 'ipv6.addr' : 'ip.addr';
-  return `${ip} == ${cHost} && ${ip} == ${sHost} && tcp.port == ${cPort} && tcp.port == ${sPort}`;
+  return `${ip} == ${client.host} && ${ip} == ${server.host} && tcp.port == ${client.port} && tcp.port == ${server.port}`;
 }
 
 /** The display-filter clause for frames lo..hi (Wireshark numbers, 1-based). */
@@ -712,20 +713,6 @@ export function hopsCloser(rst: RstEvidence): number | null {
   return d > 0 && rst.ttl > (rst.serverTtl ?? 0) && rst.ttl - (rst.serverTtl ?? 0) === d ? d : null;
 }
 
-export function splitEndpoint(ep: string): [string, string] {
-  const i = ep.lastIndexOf(':');
-  const host = ep.slice(0, i);
-  return [host.startsWith('[') ? host.slice(1, -1) : host, ep.slice(i + 1)];
-}
-
-function hostPortOf(ep: string): HostPort {
-  const [host, port] = splitEndpoint(ep);
-  return { host, port: Number(port) };
-}
-
-function hostOf(ep: string): string {
-  return splitEndpoint(ep)[0];
-}
 
 function mostCommon(m: Map<number, number> | undefined): number | null {
   if (!m || m.size === 0) return null;

@@ -120,11 +120,8 @@ export interface RetrySafety {
   readonly text: string;
 }
 
-/** An address and port as data (IPv6 without brackets): what `client` / `server` display as `ip:port`. */
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
+import type { HostPort } from '../flows/index.js';
+export type { HostPort };
 
 export interface Incident {
   readonly kind: IncidentKind;
@@ -275,8 +272,10 @@ export interface AtRiskConnection {
 }
 
 export interface Destination {
-  /** `ip:port` of the server side. */
+  /** `ip:port` of the server side, for display and as the key destinations are grouped by. */
   readonly server: string;
+  /** The server side as data (what `server` displays). */
+  readonly endpoint: HostPort & { readonly ipVersion: 4 | 6 };
   readonly connections: number;
   readonly incidents: number;
   readonly incidentsByKind: Readonly<Partial<Record<IncidentKind, number>>>;

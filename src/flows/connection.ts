@@ -278,12 +278,20 @@ export interface H2Summary {
   readonly streamsAfterGoaway: readonly { readonly frame: number; readonly streamId: number }[];
 }
 
+/** An address and a port as data (IPv6 without brackets, RFC 5952 text). */
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface Connection {
   /** 1-based, in order of each connection's first packet in the capture. */
   readonly id: number;
-  /** `ip:port` (or `[v6]:port`) of the side that opened the connection. */
+  /** `ip:port` (or `[v6]:port`) of the side that opened the connection, for display; `endpoints` has them as data. */
   readonly client: string;
   readonly server: string;
+  /** The two ends as data: what later stages read (never `client` / `server` parsed back). */
+  readonly endpoints: { readonly client: HostPort; readonly server: HostPort };
   readonly ipVersion: 4 | 6;
   /** VLAN ids (outer first) when the packets were tagged; connections are keyed by them too. */
   readonly vlan: readonly number[];

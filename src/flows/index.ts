@@ -1,5 +1,5 @@
 export type {
-  Connection, ConnState, EndpointStats, IdleGap, GapAftermath, AfterFin, RstContext, AppMessage, Truncation, Anomaly, CloseEvent, EndReason, RoleSource,
+  Connection, ConnState, EndpointStats, IdleGap, GapAftermath, AfterFin, RstContext, AppMessage, Truncation, Anomaly, CloseEvent, EndReason, RoleSource, HostPort,
 } from './connection.js';
 export { CONN_STATE_MEANINGS, HISTORY_LETTERS } from './connection.js';
 export { LiveConnection } from './live.js';

@@ -1,10 +1,10 @@
-import { TcpFlag, formatEndpoint, type DecodedPacket } from '../decode/index.js';
+import { TcpFlag, endpointText, formatAddress, type DecodedPacket } from '../decode/index.js';
 import { AppSniffer, type AppSink } from './app/sniffer.js';
 import { isTlsAlertOnly } from './app/tls.js';
 import { PING_MAX_BYTES, PING_MIN_QUIET_MICROS, PingTracker, pingKindCode } from './app-ping.js';
 import type { BufferAccount } from './buffered.js';
 import type {
-  AfterFin, Anomaly, AppMessage, CloseEvent, ConnState, Connection, EndReason, GapAftermath, IdleGap, RoleSource, RstContext,
+  AfterFin, Anomaly, AppMessage, CloseEvent, ConnState, Connection, EndReason, GapAftermath, HostPort, IdleGap, RoleSource, RstContext,
 } from './connection.js';
 import { Endpoint, EndpointState } from './endpoint.js';
 import { SegmentTrace } from './trace.js';
@@ -654,11 +654,14 @@ export class LiveConnection implements AppSink {
   /** `copy`: lists the live connection goes on filling are copied (a snapshot must not change later). */
   private record(endReason: EndReason, idleGaps: IdleGap[], copy: boolean): Connection {
     const toAfterFin = (f: OpenAfterFin | null): AfterFin | null => f && { ...f };
-    const client = this.endpoint('client'), server = this.endpoint('server');
+    const clientAddress = this.address('client'), serverAddress = this.address('server');
+    const client = endpointText(clientAddress.host, clientAddress.port, this.ipVersion);
+    const server = endpointText(serverAddress.host, serverAddress.port, this.ipVersion);
     return {
       id: this.id,
       client,
       server,
+      endpoints: { client: clientAddress, server: serverAddress },
       ipVersion: this.ipVersion,
       vlan: this.vlan,
       partial: this.roleSource !== 'syn',
@@ -697,17 +700,17 @@ export class LiveConnection implements AppSink {
     };
   }
 
-  /** `ip:port` (`[v6]:port`) of one side, made from the tuple (for the record only). */
-  endpoint(side: Side): string {
+  /** One side's address and port as data, made from the tuple (for the record only). */
+  address(side: Side): HostPort {
     const port = side === 'client' ? this.clientPort : this.serverPort;
     const v6 = side === 'client' ? this.clientAddr : this.serverAddr;
-    if (v6 !== null) return formatEndpoint(v6, 0, v6.length, port);
+    if (v6 !== null) return { host: formatAddress(v6, 0, v6.length), port };
     const v4 = side === 'client' ? this.clientV4 : this.serverV4;
     V4_BYTES[0] = v4 >>> 24;
     V4_BYTES[1] = (v4 >>> 16) & 0xff;
     V4_BYTES[2] = (v4 >>> 8) & 0xff;
     V4_BYTES[3] = v4 & 0xff;
-    return formatEndpoint(V4_BYTES, 0, 4, port);
+    return { host: formatAddress(V4_BYTES, 0, 4), port };
   }
 }
 
@@ -756,7 +759,7 @@ export function asSmall(v: number): number {
   return (v | 0) === v ? v | 0 : v;
 }
 
-/** Scratch bytes of an IPv4 address being formatted (endpoint()). */
+/** Scratch bytes of an IPv4 address being formatted (address()). */
 const V4_BYTES = new Uint8Array(4);
 
 function aftermathOf(a: OpenAftermath): GapAftermath {

@@ -4,6 +4,7 @@
  * every renderer, the JSON `summary` field, `flowdoc watch` and `flowdoc scan` print this.
  */
 import { fmtSeconds, hopsCloser, type Incident, type StreamEvidence } from '../detect/index.js';
+import { formatHostPort } from './address.js';
 import { httpRequestText } from './request-text.js';
 
 /**
@@ -17,7 +18,7 @@ export const citeFrame: FrameCitation = (frame) => `frame ${frame}`;
 
 /** The fields the sentence reads: an `Incident`, with or without its log correlation. */
 export type SummaryInput = Pick<Incident,
-  'kind' | 'client' | 'server' | 'idleSeconds' | 'keepaliveProbes' | 'frames' | 'retransmissions' | 'gaveUp' | 'probe' | 'streams' | 'streamsNotListed' | 'goaway' | 'request' | 'rst'>;
+  'kind' | 'endpoints' | 'idleSeconds' | 'keepaliveProbes' | 'frames' | 'retransmissions' | 'gaveUp' | 'probe' | 'streams' | 'streamsNotListed' | 'goaway' | 'request' | 'rst'>;
 
 /** One sentence a person can read (no final full stop: the renderers add it where a sentence ends). */
 export function incidentSummary(i: SummaryInput, cite: FrameCitation = citeFrame): string {
@@ -28,7 +29,7 @@ export function incidentSummary(i: SummaryInput, cite: FrameCitation = citeFrame
   const ka = probes === 0 ? 'no keepalive probes' : `${probes} keepalive probes`;
   const closer = i.rst ? hopsCloser(i.rst) : null;
   const who = i.rst ? (i.rst.origin === 'middlebox' ? `a middlebox${closer !== null ? ` ${closer} hop${closer === 1 ? '' : 's'} closer than the server` : ''}` : i.rst.origin === 'server' ? 'the server' : 'an unknown sender') : '';
-  const path = `${i.client} → ${i.server}`;
+  const path = `${formatHostPort(i.endpoints.client, i.endpoints.ipVersion)} → ${formatHostPort(i.endpoints.server, i.endpoints.ipVersion)}`;
   switch (i.kind) {
     case 'stale-reuse-rst':
       if (i.streams && i.streams.length > 1) return `${streamsText(i)} on ${path} after ${idle} idle (${ka}) were reset by ${who} (${frame(i.frames.rst)}); no FIN had been seen`;

@@ -114,11 +114,9 @@ function connectionFilter(opts: FlowsOptions): (c: Connection) => boolean {
   const states = opts.state ? opts.state.split(',').map((s) => s.trim().toUpperCase()) : null;
   if (states) for (const s of states) if (!STATES.includes(s as ConnState)) throw new UsageError(`unknown --state '${s}' (choose from ${STATES.join(' ')})`);
   const minIdle = opts.minIdle !== undefined ? parseNumber(opts.minIdle, '--min-idle', { min: 0 }) : null;
-  const hostOf = (ep: string) => { const h = ep.slice(0, ep.lastIndexOf(':')); return h.startsWith('[') ? h.slice(1, -1) : h; };
-  const portOf = (ep: string) => Number(ep.slice(ep.lastIndexOf(':') + 1));
   return (c) =>
-    (host === undefined || hostOf(c.client) === host || hostOf(c.server) === host) &&
-    (port === null || portOf(c.client) === port || portOf(c.server) === port) &&
+    (host === undefined || c.endpoints.client.host === host || c.endpoints.server.host === host) &&
+    (port === null || c.endpoints.client.port === port || c.endpoints.server.port === port) &&
     (states === null || states.includes(c.state)) &&
     (minIdle === null || c.maxIdleSeconds >= minIdle);
 }

@@ -39,7 +39,7 @@ export function computeRemedies(result: ReportInput): Remedy[] {
 
 /** Keepalive and idle timeout below a stated load-balancer timeout, for a destination with connections at risk and no incident yet. */
 function remedyForRisk(d: Destination, stated: number, risky: number): Remedy {
-  const [ip, port] = hostPort(d.server);
+  const { host: ip, port } = d.endpoint;
   const target: MeshTarget = { host: null, inMesh: false, ip, port, protocol: 'data', destination: d.server };
   const m: Measurement = { failedSeconds: stated, failedFrame: null, survivedSeconds: null, survivedFrame: null, survivedIgnored: null, measure: 'packet-gap' };
   const k = chooseKeepalive(m);
@@ -65,7 +65,7 @@ function remedyForRisk(d: Destination, stated: number, risky: number): Remedy {
 }
 
 function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy {
-  const [ip, port] = hostPort(d.server);
+  const { host: ip, port } = d.endpoint;
   const named = hostName(incidents);
   const protocol = incidents.some((i) => i.request?.protocol === 'http') ? 'http' : incidents.some((i) => i.request?.protocol === 'tls') ? 'tls' : 'data';
   const target: MeshTarget = { host: named?.host ?? null, inMesh: named ? inMesh(named.host) : false, ip, port, protocol, destination: d.server };
