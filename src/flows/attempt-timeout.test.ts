@@ -67,6 +67,26 @@ describe('connection attempts (SYN never answered) expire by capture time, like 
     expect(result.summary.attemptsExpired).toBe(1);
   });
 
+  it('checks a retried attempt again on a later packet, not over and over on the same one (this looped forever before)', async () => {
+    const cap = new CaptureScript({ start: START });
+    const retried = cap.tcp({ client: '10.0.0.1:40003', server: '10.0.0.2:82' });
+    retried.syn();
+    cap.idle(3);
+    retried.syn(); // the kernel's retry: the same attempt, its last packet at 3 s
+    cap.idle(3);
+    // At 6 s the attempt is older than 5 s but its last packet is not: it is put back, and with
+    // nothing younger queued before it, the old walk met it again at once, forever.
+    const other = cap.tcp({ client: '10.0.0.1:40004', server: '10.0.0.2:83' });
+    other.handshake();
+    cap.idle(3);
+    other.ack('client'); // 9 s: 5 s after the retry, it is let go
+    const { connections, result } = await connectionsOf(cap.toPcap());
+    const by = (port: number) => connections.find((c) => c.endpoints.server.port === port)!;
+    expect(by(82)).toMatchObject({ state: 'S0', endReason: 'attempt-expired', lastFrame: 2 });
+    expect(by(83)).toMatchObject({ endReason: 'capture-end' });
+    expect(result.summary.attemptsExpired).toBe(1);
+  });
+
   it('a SYN retried after the timeout starts a new attempt on the same tuple', async () => {
     const cap = new CaptureScript({ start: START });
     const c = cap.tcp({ client: '10.0.0.1:40001', server: '10.0.0.2:80' });

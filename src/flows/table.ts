@@ -328,7 +328,12 @@ export class ConnectionTable {
   private expireAttempts(now: number): void {
     const q = this.attemptQueue;
     const timeout = this.options.attemptTimeoutMicros!;
-    while (this.attemptHead < q.length) {
+    // Only what was queued before this call: an attempt put back below (a retried SYN) is looked
+    // at again on a later packet. Walking up to q.length instead met it again at once when nothing
+    // younger stood before it, and put it back forever (an endless loop, the queue growing until
+    // the process died: nDPI ocs.pcap, sites.pcapng, http_asymmetric.pcapng, http_espn_fail.pcapng).
+    const end = q.length;
+    while (this.attemptHead < end) {
       const e = q[this.attemptHead];
       if (e === undefined) { // removed from the table meanwhile (evicted, port reuse)
         this.attemptHead++;
