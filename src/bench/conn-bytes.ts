@@ -4,8 +4,8 @@
  *   node dist-tools/bench/conn-bytes.js [CAPTURE] [--connections 20000] [--attempt-timeout 5] [--detail] [--json]
  *
  * Runs the table over the capture in this process (capture → decode → ConnectionTable, as `flowdoc
- * analyze` does, with its default table settings), finds the packet at which the most connections
- * were live, runs it again up to that packet, and takes a V8 heap snapshot there. The heap it holds
+ * analyze` does, with its default table settings), finds the last packet at which the most
+ * connections were live, runs it again up to that packet, and takes a V8 heap snapshot there. The heap it holds
  * then, minus a snapshot taken before the table was made (after a warm-up pass, so compiled code
  * and the reader's buffers are in both), divided by the live connections, is reported by node
  * kind: objects by constructor (LiveConnection, Endpoint, AppSniffer, …), closures, strings, heap
@@ -148,7 +148,8 @@ async function main(): Promise<void> {
   {
     const t = new ConnectionTable(options, () => { finished++; });
     await feed(file, t, Infinity, (frame) => {
-      if (t.liveConnections > peak) { peak = t.liveConnections; peakFrame = frame; }
+      // The last packet at the peak: the connections live then have carried the most traffic.
+      if (t.liveConnections >= peak) { peak = t.liveConnections; peakFrame = frame; }
     });
     t.flush();
   }

@@ -9,34 +9,56 @@ export type EndpointState = (typeof EndpointState)[keyof typeof EndpointState];
 /** At most this many distinct TTL values are kept per side (real paths show one or two). */
 const MAX_TTLS = 8;
 
-/** The mutable per-direction state of a live connection. */
-export class Endpoint {
-  state: EndpointState = EndpointState.INACTIVE;
-  packets = 0;
-  payloadBytes = 0;
-  retransmissions = 0;
+/**
+ * What few endpoints ever need — keepalive probes and their timing, zero windows, content gaps,
+ * the t/w/g history counts, TTLs beyond the first — made on first use (Endpoint.extra).
+ */
+class EndpointExtra {
   keepaliveProbes = 0;
   keepaliveAcks = 0;
   zeroWindows = 0;
   segmentsNotCaptured = 0;
+  keepaliveIdleMicros = -1;
+  keepaliveIntervalMicros = -1;
+  lastProbeMicros = -1;
+  countT = 0;
+  countW = 0;
+  countG = 0;
+  /** Distinct TTLs after the first and their counts, in order of first appearance. */
+  ttlMore: number[] | null = null;
+  ttlMoreCounts: number[] | null = null;
+}
+
+/** What an endpoint without extras reads as (never written). */
+const NO_EXTRA: Readonly<EndpointExtra> = Object.freeze(new EndpointExtra());
+
+/** Bits of Endpoint.bits: the state (0–6) in the low three, then hasSeq and hasIsn. */
+const STATE_MASK = 7;
+const HAS_SEQ = 8;
+const HAS_ISN = 16;
+
+/**
+ * The mutable per-direction state of a live connection.
+ *
+ * Memory: an endpoint lives as long as its connection, and the table may hold hundreds of
+ * thousands (two each), so it is plain small-integer fields (no boxes, see asSmall in live.ts),
+ * the state and two flags packed in one, and what most endpoints never need in an object made
+ * on first use. The counters and timings of that object read as their defaults until then.
+ */
+export class Endpoint {
+  private bits: number = EndpointState.INACTIVE;
+  packets = 0;
+  payloadBytes = 0;
+  retransmissions = 0;
   rsts = 0;
   fins = 0;
   // Sequence numbers are unsigned 32-bit, but kept as signed (`| 0`): a field that only ever
   // holds small integers is stored in the object itself, while one that holds a number past
   // 2^31 − 1 makes V8 box it in a 16-byte heap number of its own — for every endpoint.
   private nextSeqI32 = 0;
-  hasSeq = false;
   private isnI32 = 0;
-  hasIsn = false;
   firstFin: CloseEvent | null = null;
   firstRst: CloseEvent | null = null;
-  keepaliveIdleMicros = -1;
-  keepaliveIntervalMicros = -1;
-  lastProbeMicros = -1;
-  // Memory: an endpoint lives as long as its connection, and the table may hold hundreds of
-  // thousands, so its per-letter and per-TTL bookkeeping is plain number fields, not objects or
-  // arrays (a second TTL, rare, is the only thing that allocates).
-
   /**
    * Sequence number of the last s, h, f, r letter recorded in the history (signed, `| 0`), so
    * repeats only show for a new one; valid once that letter was counted (countS … > 0).
@@ -45,19 +67,51 @@ export class Endpoint {
   private seqH = 0;
   private seqF = 0;
   private seqR = 0;
-  /** How often each history letter was counted for this side (s h f r: new sequence numbers; t w g: occurrences). */
+  /** How often each history letter was counted for this side (s h f r: new sequence numbers; t w g, in extra: occurrences). */
   private countS = 0;
   private countH = 0;
   private countF = 0;
   private countR = 0;
-  private countT = 0;
-  private countW = 0;
-  private countG = 0;
-  /** Distinct TTLs on non-RST packets and their counts, in order of first appearance: the first one in fields, the rest (rare) in parallel arrays. */
+  /** The first distinct TTL on non-RST packets and its count (the rest, rare, in extra). */
   private ttlFirst = 0;
   private ttlFirstCount = 0;
-  private ttlMore: number[] | null = null;
-  private ttlMoreCounts: number[] | null = null;
+  private extraState: EndpointExtra | null = null;
+
+  /** The extras, made now if they were not (to write them). */
+  private extra(): EndpointExtra {
+    return (this.extraState ??= new EndpointExtra());
+  }
+
+  /** The extras to read: their defaults when none were made. */
+  private get seen(): Readonly<EndpointExtra> {
+    return this.extraState ?? NO_EXTRA;
+  }
+
+  get state(): EndpointState {
+    return (this.bits & STATE_MASK) as EndpointState;
+  }
+
+  set state(s: EndpointState) {
+    this.bits = (this.bits & ~STATE_MASK) | s;
+  }
+
+  /** Whether nextSeq is known. */
+  get hasSeq(): boolean {
+    return (this.bits & HAS_SEQ) !== 0;
+  }
+
+  set hasSeq(v: boolean) {
+    this.bits = v ? this.bits | HAS_SEQ : this.bits & ~HAS_SEQ;
+  }
+
+  /** Whether isn is known (this side sent a SYN). */
+  get hasIsn(): boolean {
+    return (this.bits & HAS_ISN) !== 0;
+  }
+
+  set hasIsn(v: boolean) {
+    this.bits = v ? this.bits | HAS_ISN : this.bits & ~HAS_ISN;
+  }
 
   /** Next sequence number expected from this side (unsigned); valid when hasSeq. */
   get nextSeq(): number {
@@ -76,6 +130,24 @@ export class Endpoint {
   set isn(seq: number) {
     this.isnI32 = seq | 0;
   }
+
+  get keepaliveProbes(): number { return this.seen.keepaliveProbes; }
+  set keepaliveProbes(n: number) { this.extra().keepaliveProbes = n; }
+  get keepaliveAcks(): number { return this.seen.keepaliveAcks; }
+  set keepaliveAcks(n: number) { this.extra().keepaliveAcks = n; }
+  get zeroWindows(): number { return this.seen.zeroWindows; }
+  set zeroWindows(n: number) { this.extra().zeroWindows = n; }
+  get segmentsNotCaptured(): number { return this.seen.segmentsNotCaptured; }
+  set segmentsNotCaptured(n: number) { this.extra().segmentsNotCaptured = n; }
+  /** Shortest time from the last real packet to a first keepalive probe, µs (-1: none yet). */
+  get keepaliveIdleMicros(): number { return this.seen.keepaliveIdleMicros; }
+  set keepaliveIdleMicros(n: number) { this.extra().keepaliveIdleMicros = n; }
+  /** Shortest time between two consecutive probes, µs (-1: none yet). */
+  get keepaliveIntervalMicros(): number { return this.seen.keepaliveIntervalMicros; }
+  set keepaliveIntervalMicros(n: number) { this.extra().keepaliveIntervalMicros = n; }
+  /** When this side's last probe was sent, µs (-1: none yet). */
+  get lastProbeMicros(): number { return this.seen.lastProbeMicros; }
+  set lastProbeMicros(n: number) { this.extra().lastProbeMicros = n; }
 
   /**
    * False when `seq` is the sequence number `letter` was last recorded with; else remembers it.
@@ -98,9 +170,9 @@ export class Endpoint {
       case 'h': return ++this.countH;
       case 'f': return ++this.countF;
       case 'r': return ++this.countR;
-      case 't': return ++this.countT;
-      case 'w': return ++this.countW;
-      default: return ++this.countG;
+      case 't': return ++this.extra().countT;
+      case 'w': return ++this.extra().countW;
+      default: return ++this.extra().countG;
     }
   }
 
@@ -114,15 +186,16 @@ export class Endpoint {
       this.ttlFirstCount++;
       return;
     }
-    if (this.ttlMore === null) {
-      this.ttlMore = [];
-      this.ttlMoreCounts = [];
+    const x = this.extra();
+    if (x.ttlMore === null) {
+      x.ttlMore = [];
+      x.ttlMoreCounts = [];
     }
-    const i = this.ttlMore.indexOf(ttl);
-    if (i >= 0) this.ttlMoreCounts![i]!++;
-    else if (this.ttlMore.length < MAX_TTLS - 1) {
-      this.ttlMore.push(ttl);
-      this.ttlMoreCounts!.push(1);
+    const i = x.ttlMore.indexOf(ttl);
+    if (i >= 0) x.ttlMoreCounts![i]!++;
+    else if (x.ttlMore.length < MAX_TTLS - 1) {
+      x.ttlMore.push(ttl);
+      x.ttlMoreCounts!.push(1);
     }
   }
 
@@ -130,7 +203,7 @@ export class Endpoint {
   commonTtl(): number | null {
     if (this.ttlFirstCount === 0) return null;
     let best = this.ttlFirst, bestCount = this.ttlFirstCount;
-    const more = this.ttlMore, counts = this.ttlMoreCounts;
+    const more = this.seen.ttlMore, counts = this.seen.ttlMoreCounts;
     if (more !== null && counts !== null) {
       for (let i = 0; i < more.length; i++) {
         const c = counts[i]!, v = more[i]!;
@@ -143,7 +216,8 @@ export class Endpoint {
   /** The distinct TTLs seen, ascending. */
   private ttlList(): number[] {
     if (this.ttlFirstCount === 0) return [];
-    return this.ttlMore === null ? [this.ttlFirst] : [this.ttlFirst, ...this.ttlMore].sort((a, b) => a - b);
+    const more = this.seen.ttlMore;
+    return more === null ? [this.ttlFirst] : [this.ttlFirst, ...more].sort((a, b) => a - b);
   }
 
   /** `endpoint`: this side's `ip:port`, made by the connection from its tuple. */

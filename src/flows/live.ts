@@ -89,9 +89,10 @@ export class LiveConnection implements AppSink {
   /** The table's: the tuple's hash, the next connection in its bucket (insertion order). */
   readonly hash: number;
   next: LiveConnection | null = null;
-  /** The table's: whether it is in the closed queue, its slot in the attempt queue (-1: not in it). */
-  inClosedQueue = false;
+  /** The table's: its slot in the attempt queue (-1: not in it); inClosedQueue is one of the bits. */
   attemptSlot = -1;
+  /** Small flags and enums packed in one number (see BIT and the accessors below). */
+  private bits = 0;
   /** Set when both sides sent FIN or either sent RST: the table finishes the record after a linger. */
   closedAtMicros = -1;
   firstMicros = 0;
@@ -105,44 +106,24 @@ export class LiveConnection implements AppSink {
    * as a signed 32-bit number (`| 0`, so no heap number of its own), null before the SYN-ACK.
    */
   synAckAck: number | null = null;
-  duplicatesSkipped = 0;
-  /** Only with options.traceSegments: the segments, bounded (see SegmentTrace). */
-  private readonly trace: SegmentTrace | null;
 
   private history = '';
-  /** historyFirst's letters already written (FIRST_LETTER_BITS, client's shifted up by 3). */
-  private firstLetters = 0;
   private maxGapMicros = 0;
   private maxGapAfterFrame: number | null = null;
   // Lists and counts most connections never need are made on first use (null until then): the
   // table may hold hundreds of thousands of connections, and finish() gives [] / {} for null.
-  private gaps: IdleGap[] | null = null;
   private app: AppMessage[] | null = null;
-  private appDropped = 0;
-  private sni: string | null = null;
-  private anomalies: Anomaly[] | null = null;
-  private anomalyCounts: Record<string, number> | null = null;
   private sniffer: AppSniffer | null = null;
-  private pings: PingTracker | null = null;
 
   // Idle-gap tracking: the last packet that was not a keepalive probe or keepalive ACK.
   private lastRealMicros = 0;
   private lastRealFrame = 0;
-  /** Keepalive probes of the quiet stretch so far: made at the first probe (most connections never see one). */
-  private quiet: QuietProbes | null = null;
   private quietMaxPacketGap = 0;
-  private longestProbeGap: Connection['longestAnsweredProbeGap'] = null;
-  private aftermath: OpenAftermath | null = null;
-  /** What followed each side's first FIN (fields, not a { client, server } object per connection). */
-  private afterClientFin: OpenAfterFin | null = null;
-  private afterServerFin: OpenAfterFin | null = null;
-  private firstRst: RstContext | null = null;
   /**
    * The survival candidate — a client request after a quiet stretch, not yet answered — kept as
    * scalars (one per request; an object each time would be garbage per request). Valid when
    * hasSurvivalCandidate.
    */
-  private hasSurvivalCandidate = false;
   /** In µs, not seconds: an integer below 2^31 is kept in the object, a fraction would be boxed. */
   private candidateQuietMicros = 0;
   private candidateMaxPacketGapMicros = 0;
@@ -150,22 +131,85 @@ export class LiveConnection implements AppSink {
   private longestSurvived: Connection['longestSurvivedIdle'] = null;
   /** Oldest client payload not yet answered by server payload (for the RST context). */
   private pendingRequestFrame: number | null = null;
-  /** Whether the previous packet was a keepalive probe, and from whom (for keepalive ACKs). */
-  private lastWasProbeFrom: Side | null = null;
+  /** The state few connections need (see ConnExtra and the accessors below); null until one does. */
+  private extraState: ConnExtra | null = null;
+
+  // What most connections never need lives in ConnExtra, made on the first write of anything but
+  // its default; these accessors (on the prototype: no room in each connection) read the defaults until then.
+  get duplicatesSkipped(): number { return this.extraState === null ? 0 : this.extraState.duplicatesSkipped; }
+  set duplicatesSkipped(v: number) { if (this.extraState !== null || v !== 0) this.extra().duplicatesSkipped = v; }
+  /** Only with options.traceSegments: the segments, bounded (see SegmentTrace). */
+  private get trace(): SegmentTrace | null { return this.extraState === null ? null : this.extraState.trace; }
+  private set trace(v: SegmentTrace | null) { if (this.extraState !== null || v !== null) this.extra().trace = v; }
+  private get gaps(): IdleGap[] | null { return this.extraState === null ? null : this.extraState.gaps; }
+  private set gaps(v: IdleGap[] | null) { if (this.extraState !== null || v !== null) this.extra().gaps = v; }
+  private get appDropped(): number { return this.extraState === null ? 0 : this.extraState.appDropped; }
+  private set appDropped(v: number) { if (this.extraState !== null || v !== 0) this.extra().appDropped = v; }
+  private get sni(): string | null { return this.extraState === null ? null : this.extraState.sni; }
+  private set sni(v: string | null) { if (this.extraState !== null || v !== null) this.extra().sni = v; }
+  private get anomalies(): Anomaly[] | null { return this.extraState === null ? null : this.extraState.anomalies; }
+  private set anomalies(v: Anomaly[] | null) { if (this.extraState !== null || v !== null) this.extra().anomalies = v; }
+  private get anomalyCounts(): Record<string, number> | null { return this.extraState === null ? null : this.extraState.anomalyCounts; }
+  private set anomalyCounts(v: Record<string, number> | null) { if (this.extraState !== null || v !== null) this.extra().anomalyCounts = v; }
+  private get pings(): PingTracker | null { return this.extraState === null ? null : this.extraState.pings; }
+  private set pings(v: PingTracker | null) { if (this.extraState !== null || v !== null) this.extra().pings = v; }
+  /** Keepalive probes of the quiet stretch so far (made at the first probe). */
+  private get quiet(): QuietProbes | null { return this.extraState === null ? null : this.extraState.quiet; }
+  private set quiet(v: QuietProbes | null) { if (this.extraState !== null || v !== null) this.extra().quiet = v; }
+  private get longestProbeGap(): Connection['longestAnsweredProbeGap'] { return this.extraState === null ? null : this.extraState.longestProbeGap; }
+  private set longestProbeGap(v: Connection['longestAnsweredProbeGap']) { if (this.extraState !== null || v !== null) this.extra().longestProbeGap = v; }
+  private get aftermath(): OpenAftermath | null { return this.extraState === null ? null : this.extraState.aftermath; }
+  private set aftermath(v: OpenAftermath | null) { if (this.extraState !== null || v !== null) this.extra().aftermath = v; }
+  /** What followed each side's first FIN. */
+  private get afterClientFin(): OpenAfterFin | null { return this.extraState === null ? null : this.extraState.afterClientFin; }
+  private set afterClientFin(v: OpenAfterFin | null) { if (this.extraState !== null || v !== null) this.extra().afterClientFin = v; }
+  private get afterServerFin(): OpenAfterFin | null { return this.extraState === null ? null : this.extraState.afterServerFin; }
+  private set afterServerFin(v: OpenAfterFin | null) { if (this.extraState !== null || v !== null) this.extra().afterServerFin = v; }
+  private get firstRst(): RstContext | null { return this.extraState === null ? null : this.extraState.firstRst; }
+  private set firstRst(v: RstContext | null) { if (this.extraState !== null || v !== null) this.extra().firstRst = v; }
   /** Last packet fingerprint, to drop `-i any` copies of the same packet on another interface (SLL2 captures only). */
-  private lastSig: PacketSignature | null = null;
+  private get lastSig(): PacketSignature | null { return this.extraState === null ? null : this.extraState.lastSig; }
+  private set lastSig(v: PacketSignature | null) { if (this.extraState !== null || v !== null) this.extra().lastSig = v; }
+
+  private extra(): ConnExtra {
+    return (this.extraState ??= new ConnExtra());
+  }
+
+  /** The table's: whether it is in the closed queue. */
+  get inClosedQueue(): boolean { return (this.bits & BIT.IN_CLOSED_QUEUE) !== 0; }
+  set inClosedQueue(v: boolean) { this.bits = v ? this.bits | BIT.IN_CLOSED_QUEUE : this.bits & ~BIT.IN_CLOSED_QUEUE; }
+  /** Whether a survival candidate is held (see candidateQuietMicros). */
+  private get hasSurvivalCandidate(): boolean { return (this.bits & BIT.SURVIVAL_CANDIDATE) !== 0; }
+  private set hasSurvivalCandidate(v: boolean) { this.bits = v ? this.bits | BIT.SURVIVAL_CANDIDATE : this.bits & ~BIT.SURVIVAL_CANDIDATE; }
+  /** Whether the previous packet was a keepalive probe, and from whom (for keepalive ACKs). */
+  private get lastWasProbeFrom(): Side | null {
+    const v = this.bits & BIT.PROBE_FROM_MASK;
+    return v === 0 ? null : v === BIT.PROBE_FROM_CLIENT ? 'client' : 'server';
+  }
+
+  private set lastWasProbeFrom(side: Side | null) {
+    const v = side === null ? 0 : side === 'client' ? BIT.PROBE_FROM_CLIENT : BIT.PROBE_FROM_SERVER;
+    this.bits = (this.bits & ~BIT.PROBE_FROM_MASK) | v;
+  }
+
+  /** historyFirst's letters already written (FIRST_LETTER_BITS, client's shifted up by 3). */
+  private get firstLetters(): number { return (this.bits >> BIT.LETTERS_SHIFT) & 63; }
+  private set firstLetters(v: number) { this.bits = (this.bits & ~(63 << BIT.LETTERS_SHIFT)) | (v << BIT.LETTERS_SHIFT); }
+  get ipVersion(): 4 | 6 { return (this.bits & BIT.IPV6) !== 0 ? 6 : 4; }
+  get roleSource(): RoleSource { return ROLE_SOURCES[(this.bits >> BIT.ROLE_SHIFT) & 3]!; }
 
   constructor(
     id: number,
     tuple: ConnTuple,
-    readonly ipVersion: 4 | 6,
+    ipVersion: 4 | 6,
     readonly vlan: readonly number[],
-    readonly roleSource: RoleSource,
+    roleSource: RoleSource,
     private readonly options: FlowOptions,
     /** Where the sniffer's buffers of unfinished heads are counted (the table's). */
     private readonly buffers?: BufferAccount,
   ) {
     this.id = asSmall(id);
+    this.bits = (ipVersion === 6 ? BIT.IPV6 : 0) | (ROLE_SOURCES.indexOf(roleSource) << BIT.ROLE_SHIFT);
     this.clientV4 = tuple.clientV4;
     this.serverV4 = tuple.serverV4;
     this.clientAddr = tuple.clientAddr;
@@ -712,6 +756,32 @@ export class LiveConnection implements AppSink {
     V4_BYTES[3] = v4 & 0xff;
     return { host: formatAddress(V4_BYTES, 0, 4), port };
   }
+}
+
+/** LiveConnection.bits. */
+const BIT = {
+  IN_CLOSED_QUEUE: 1, SURVIVAL_CANDIDATE: 2, PROBE_FROM_MASK: 12, PROBE_FROM_CLIENT: 4, PROBE_FROM_SERVER: 8, IPV6: 16,
+  ROLE_SHIFT: 5, LETTERS_SHIFT: 8,
+} as const;
+const ROLE_SOURCES: readonly RoleSource[] = ['syn', 'syn-ack', 'port-heuristic'];
+
+/** A connection's rarely needed state (see LiveConnection's accessors of the same names). */
+class ConnExtra {
+  duplicatesSkipped: number = 0;
+  trace: SegmentTrace | null = null;
+  gaps: IdleGap[] | null = null;
+  appDropped: number = 0;
+  sni: string | null = null;
+  anomalies: Anomaly[] | null = null;
+  anomalyCounts: Record<string, number> | null = null;
+  pings: PingTracker | null = null;
+  quiet: QuietProbes | null = null;
+  longestProbeGap: Connection['longestAnsweredProbeGap'] = null;
+  aftermath: OpenAftermath | null = null;
+  afterClientFin: OpenAfterFin | null = null;
+  afterServerFin: OpenAfterFin | null = null;
+  firstRst: RstContext | null = null;
+  lastSig: PacketSignature | null = null;
 }
 
 /**

@@ -25,19 +25,37 @@ export interface AppSink {
   appAnomaly(code: string, frame: number): void;
 }
 
-/** Per-direction parsing state. */
+/** A head or ClientHello that started in an earlier segment, collected until it is whole. */
+class PendingHead {
+  /** Bytes used of buf. */
+  len = 0;
+  constructor(
+    /** The bytes so far (a deliberate copy: it outlives the record). */
+    public buf: Uint8Array,
+    readonly kind: 'http' | 'tls',
+    readonly frame: number,
+    readonly micros: number,
+  ) {}
+}
+
+/** Per-direction parsing state (memory: two per connection; a pending head only while one is unfinished). */
 class Direction {
-  /** Bytes of a head that started in an earlier segment (a deliberate copy: it outlives the record). */
-  pending: Uint8Array | null = null;
-  pendingLen = 0;
-  pendingFrame = 0;
-  pendingMicros = 0;
-  pendingKind: 'http' | 'tls' = 'http';
-  /** Body bytes still to skip before the next message; -1 when the body length is unknown. */
+  pending: PendingHead | null = null;
+  /** Body bytes still to skip before the next message. */
   bodyRemaining = 0;
   /** TLS record bytes still to skip. */
   tlsRemaining = 0;
 }
+
+/** Bits of AppSniffer.flags. */
+const UPGRADE_ASKED = 1, SEEN_PAYLOAD = 2, SAW_HTTP1 = 4, SAW_TLS = 8, TLS_DATA_SEEN = 16, TLS_DATA_FROM_CLIENT = 32;
+
+/**
+ * The segment being sniffed: its captured and wire payload lengths (for `truncated`). Set by
+ * onPayload and read only within it (one sniffer runs at a time), so not a field of every sniffer.
+ */
+let cutCaptured = 0;
+let cutWire = 0;
 
 /**
  * Recognises HTTP/1.x requests and responses and TLS ClientHello / application data on the
@@ -47,30 +65,48 @@ class Direction {
 export class AppSniffer {
   private readonly client = new Direction();
   private readonly server = new Direction();
-  /** Whether the last message reported came from the client (to report TLS data once per turn). */
-  private lastTlsDataFromClient: boolean | null = null;
+  /** Booleans, packed (memory: one sniffer per connection that carried payload); see the accessors. */
+  private flags = 0;
   /** Set once the connection is known to speak HTTP/2 in clear text: every later byte goes to it. */
   h2: H2Tracker | null = null;
-  /** The client asked for `Upgrade: h2c`; a 101 answer switches both directions to HTTP/2. */
-  private upgradeAsked = false;
-  /** Whether any payload was seen yet (HTTP/2 frames on the very first one: a capture that began mid-connection). */
-  private seenPayload = false;
-  /** What the first message showed (for Connection.appProtocol). */
-  sawHttp1 = false;
-  sawTls = false;
+
+
   alpnOffered: string[] | null = null;
   alpnSelected: string | null = null;
   /** Bytes of the HTTP/2 session's own buffers last counted in the account. */
   private h2Held = 0;
-  /** The segment being sniffed: its captured and wire payload lengths (for `truncated`). */
-  private cutCaptured = 0;
-  private cutWire = 0;
 
   /**
    * @param sink told of every message and anomaly.
    * @param account told of every buffer taken for an unfinished head and given back (see buffered.ts).
    */
   constructor(private readonly sink: AppSink, private readonly account?: BufferAccount) {}
+
+  /** The client asked for `Upgrade: h2c`; a 101 answer switches both directions to HTTP/2. */
+  private get upgradeAsked(): boolean { return (this.flags & UPGRADE_ASKED) !== 0; }
+  private set upgradeAsked(v: boolean) { this.flag(UPGRADE_ASKED, v); }
+  /** Whether any payload was seen yet (HTTP/2 frames on the very first one: a capture that began mid-connection). */
+  private get seenPayload(): boolean { return (this.flags & SEEN_PAYLOAD) !== 0; }
+  private set seenPayload(v: boolean) { this.flag(SEEN_PAYLOAD, v); }
+  /** What the messages showed (for Connection.appProtocol). */
+  get sawHttp1(): boolean { return (this.flags & SAW_HTTP1) !== 0; }
+  set sawHttp1(v: boolean) { this.flag(SAW_HTTP1, v); }
+  get sawTls(): boolean { return (this.flags & SAW_TLS) !== 0; }
+  set sawTls(v: boolean) { this.flag(SAW_TLS, v); }
+
+  /** Whether the last TLS application data reported came from the client (to report it once per turn); null before any. */
+  private get lastTlsDataFromClient(): boolean | null {
+    return (this.flags & TLS_DATA_SEEN) === 0 ? null : (this.flags & TLS_DATA_FROM_CLIENT) !== 0;
+  }
+
+  private setLastTlsDataFromClient(fromClient: boolean): void {
+    this.flag(TLS_DATA_SEEN, true);
+    this.flag(TLS_DATA_FROM_CLIENT, fromClient);
+  }
+
+  private flag(bit: number, v: boolean): void {
+    this.flags = v ? this.flags | bit : this.flags & ~bit;
+  }
 
   /** Gives back what is still buffered (the connection is finished: nothing more will arrive). */
   release(): void {
@@ -97,8 +133,8 @@ export class AppSniffer {
    */
   onPayload(fromClient: boolean, b: Uint8Array, start: number, len: number, frame: number, micros: number, wireLen = len): void {
     const cut = wireLen > len;
-    this.cutCaptured = len;
-    this.cutWire = wireLen;
+    cutCaptured = len;
+    cutWire = wireLen;
     this.sniff(fromClient, b, start, len, frame, micros, cut);
     if (cut) this.uncaptured(fromClient, len, wireLen);
     if (this.h2) this.accountH2();
@@ -175,7 +211,7 @@ export class AppSniffer {
           const names = readHello(b, o, Math.min(end, o + recLen), false)?.alpn;
           if (names && names.length > 0) this.alpnSelected = names[0]!;
         } else if (tlsType === TlsContentType.APPLICATION_DATA && this.lastTlsDataFromClient !== fromClient) {
-          this.lastTlsDataFromClient = fromClient;
+          this.setLastTlsDataFromClient(fromClient);
           if (fromClient) {
             // The record header says what it is; a record that runs past a cut segment's captured end is marked truncated.
             if (cut && o + recLen > end) this.sink.appMessage({ frame, micros, kind: 'tls-application-data', truncated: this.truncation(undefined) });
@@ -194,59 +230,56 @@ export class AppSniffer {
   private startPending(d: Direction, kind: 'http' | 'tls', b: Uint8Array, o: number, end: number, frame: number, micros: number): void {
     // Sized for what arrived and grown as more does (append): a few unfinished bytes on each of
     // many connections must not cost MAX_PENDING_HEAD each.
-    d.pending = new Uint8Array(Math.min(MAX_PENDING_HEAD, Math.max(256, 2 * (end - o))));
-    this.account?.take(d.pending.buffer.byteLength);
-    d.pendingLen = 0;
-    d.pendingKind = kind;
-    d.pendingFrame = frame;
-    d.pendingMicros = micros;
-    this.append(d, b, o, end);
+    d.pending = new PendingHead(new Uint8Array(Math.min(MAX_PENDING_HEAD, Math.max(256, 2 * (end - o)))), kind, frame, micros);
+    this.account?.take(d.pending.buf.buffer.byteLength);
+    this.append(d.pending, b, o, end);
   }
 
-  private append(d: Direction, b: Uint8Array, o: number, end: number): number {
-    const take = Math.min(end - o, MAX_PENDING_HEAD - d.pendingLen);
-    if (d.pendingLen + take > d.pending!.length) {
-      const grown = new Uint8Array(Math.min(MAX_PENDING_HEAD, Math.max(d.pendingLen + take, 2 * d.pending!.length)));
-      grown.set(d.pending!.subarray(0, d.pendingLen));
-      this.account?.give(d.pending!.buffer.byteLength);
+  private append(h: PendingHead, b: Uint8Array, o: number, end: number): number {
+    const take = Math.min(end - o, MAX_PENDING_HEAD - h.len);
+    if (h.len + take > h.buf.length) {
+      const grown = new Uint8Array(Math.min(MAX_PENDING_HEAD, Math.max(h.len + take, 2 * h.buf.length)));
+      grown.set(h.buf.subarray(0, h.len));
+      this.account?.give(h.buf.buffer.byteLength);
       this.account?.take(grown.buffer.byteLength);
-      d.pending = grown;
+      h.buf = grown;
     }
-    d.pending!.set(b.subarray(o, o + take), d.pendingLen);
-    d.pendingLen += take;
+    h.buf.set(b.subarray(o, o + take), h.len);
+    h.len += take;
     return take;
   }
 
   /** Returns the offset in the segment where parsing continues, or -1 when the segment was consumed. */
   private continuePending(d: Direction, fromClient: boolean, b: Uint8Array, o: number, end: number): number {
-    const before = d.pendingLen;
-    this.append(d, b, o, end);
-    const buf = d.pending!;
-    const full = d.pendingLen >= MAX_PENDING_HEAD;
-    if (d.pendingKind === 'http') {
+    const h = d.pending!;
+    const before = h.len;
+    this.append(h, b, o, end);
+    const buf = h.buf;
+    const full = h.len >= MAX_PENDING_HEAD;
+    if (h.kind === 'http') {
       // Search from a little before the join so a \r\n\r\n split across segments is found.
-      const headEnd = findHeadEnd(buf, Math.max(0, before - 3), d.pendingLen);
+      const headEnd = findHeadEnd(buf, Math.max(0, before - 3), h.len);
       if (headEnd < 0 && !full) return -1;
-      const stop = headEnd < 0 ? d.pendingLen : headEnd;
-      this.emitHttp(d, parseHead(buf, 0, stop), d.pendingFrame, d.pendingMicros);
+      const stop = headEnd < 0 ? h.len : headEnd;
+      this.emitHttp(d, parseHead(buf, 0, stop), h.frame, h.micros);
       this.drop(d);
       if (headEnd < 0) { // head too long: say so, and resync at the next segment
         d.bodyRemaining = 0;
-        this.sink.appAnomaly('http-head-too-long', d.pendingFrame);
+        this.sink.appAnomaly('http-head-too-long', h.frame);
         return -1;
       }
       const consumedFromSegment = headEnd - before;
       return o + consumedFromSegment;
     }
-    const recLen = tlsRecordLength(buf, 0, d.pendingLen);
-    if (recLen > d.pendingLen && !full) return -1;
+    const recLen = tlsRecordLength(buf, 0, h.len);
+    if (recLen > h.len && !full) return -1;
     // Whole, or too long to collect (then read as far as it was collected, not marked cut: it was not).
-    this.emitHello(readHello(buf, 0, Math.min(recLen, d.pendingLen), true), d.pendingFrame, d.pendingMicros);
+    this.emitHello(readHello(buf, 0, Math.min(recLen, h.len), true), h.frame, h.micros);
     this.drop(d);
     void fromClient;
-    if (recLen > d.pendingLen) {
+    if (recLen > h.len) {
       d.tlsRemaining = 0;
-      this.sink.appAnomaly('tls-hello-too-long', d.pendingFrame);
+      this.sink.appAnomaly('tls-hello-too-long', h.frame);
       return -1;
     }
     return o + (recLen - before);
@@ -281,11 +314,12 @@ export class AppSniffer {
     const d = fromClient ? this.client : this.server;
     let lost = wireBytes - capturedBytes;
     if (d.pending) {
-      const buf = d.pending;
-      const n = d.pendingLen;
-      if (d.pendingKind === 'http') {
+      const h = d.pending;
+      const buf = h.buf;
+      const n = h.len;
+      if (h.kind === 'http') {
         const cutHead = parseCutHead(buf, 0, n);
-        if (cutHead) this.emitHttp(d, cutHead.head, d.pendingFrame, d.pendingMicros, this.truncation(cutHead.cutIn));
+        if (cutHead) this.emitHttp(d, cutHead.head, h.frame, h.micros, this.truncation(cutHead.cutIn));
         d.bodyRemaining = 0; // the rest of the head, and so the body's length, was not captured
         this.drop(d);
         return;
@@ -293,7 +327,7 @@ export class AppSniffer {
       const recLen = tlsRecordLength(buf, 0, n);
       // The ClientHello as far as it was captured: its fields before the cut, the one the cut fell in.
       const hello = readHello(buf, 0, n, true);
-      this.emitHello(hello, d.pendingFrame, d.pendingMicros, this.truncation(hello?.cutIn));
+      this.emitHello(hello, h.frame, h.micros, this.truncation(hello?.cutIn));
       this.drop(d);
       d.tlsRemaining = Math.max(0, recLen - n);
     }
@@ -315,7 +349,7 @@ export class AppSniffer {
   }
 
   private truncation(cutIn: string | undefined): Truncation {
-    return cutIn === undefined ? { capturedBytes: this.cutCaptured, wireBytes: this.cutWire } : { capturedBytes: this.cutCaptured, wireBytes: this.cutWire, cutIn };
+    return cutIn === undefined ? { capturedBytes: cutCaptured, wireBytes: cutWire } : { capturedBytes: cutCaptured, wireBytes: cutWire, cutIn };
   }
 
   /** The protocol the bytes showed (see Connection.appProtocol). */
@@ -328,7 +362,7 @@ export class AppSniffer {
   }
 
   private drop(d: Direction): void {
-    if (d.pending) this.account?.give(d.pending.buffer.byteLength);
+    if (d.pending) this.account?.give(d.pending.buf.buffer.byteLength);
     d.pending = null;
   }
 
