@@ -370,7 +370,13 @@ export class AppSniffer {
     if (!head) return;
     this.sawHttp1 = true;
     d.bodyRemaining = typeof head.body === 'number' ? head.body : 0;
-    if (head.kind === 'request') {
+    if (head.kind === 'request' && !truncated && head.host !== undefined && head.requestId !== undefined && head.userAgent !== undefined) {
+      // The common shape in one literal: keys added one by one past the literal's own spill into a
+      // property array of their own (40 bytes a message, kept as long as the connection lives).
+      this.sink.appMessage({
+        frame, micros, kind: 'http-request', method: head.method!, path: head.path!, host: head.host, requestId: head.requestId, userAgent: head.userAgent,
+      });
+    } else if (head.kind === 'request') {
       // Key by key, no spreads (one message per request): the same keys in the same order.
       const m: { -readonly [K in keyof AppMessage]: AppMessage[K] } = { frame, micros, kind: 'http-request', method: head.method!, path: head.path! };
       if (head.host !== undefined) m.host = head.host;
