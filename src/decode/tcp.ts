@@ -12,7 +12,8 @@ export const TcpOption = { EOL: 0, NOP: 1, MSS: 2, WINDOW_SCALE: 3, SACK_PERMITT
 
 /**
  * Checks and decodes the TCP header at p.l4Start. The payload starts at data offset × 4 and ends
- * where the IP length says (clamped to the captured bytes; `truncated` tells when cut).
+ * where the IP length says (clamped to the captured bytes; `truncated` tells when cut — also when
+ * the cut fell in the options: then only the options captured whole are read, and no payload).
  * Option parsing stops at a malformed option instead of failing the packet: the fixed header is
  * still right, and an analyzer must record such a segment, not drop it.
  */
@@ -29,10 +30,12 @@ export function decodeTcp(p: DecodedPacket): boolean {
     p.fail(DecodeStatus.MALFORMED, 'tcp');
     return false;
   }
-  if (hlen > avail) {
-    p.fail(DecodeStatus.TRUNCATED, 'tcp');
-    return false;
-  }
+  // Options cut by the snap length (a SYN's 20 bytes of options at `tcpdump -s 68` on Ethernet):
+  // the fixed header is whole, so the segment is decoded — ports, sequence numbers, flags — with
+  // the options that were captured whole and `truncated` set, as tshark does ("[Packet size limited
+  // during capture]"). Dropping it would lose every handshake of a headers-only capture.
+  const cut = hlen > avail;
+  if (cut) p.truncated = true;
   p.srcPort = u16(b, o + TCP.SRC_PORT);
   p.dstPort = u16(b, o + TCP.DST_PORT);
   p.seq = u32(b, o + TCP.SEQ);
@@ -40,8 +43,8 @@ export function decodeTcp(p: DecodedPacket): boolean {
   p.flags = b[o + TCP.FLAGS]!;
   p.window = u16(b, o + TCP.WINDOW);
   p.tcpHeaderLen = hlen;
-  if (hlen > TCP.MIN_LENGTH) readOptions(p, o + TCP.MIN_LENGTH, o + hlen);
-  p.payloadStart = o + hlen;
+  if (hlen > TCP.MIN_LENGTH) readOptions(p, o + TCP.MIN_LENGTH, cut ? p.ipEnd : o + hlen);
+  p.payloadStart = cut ? p.ipEnd : o + hlen;
   p.payloadLen = p.ipEnd - p.payloadStart;
   p.payloadWireLen = p.ipPayloadWireLen - hlen;
   return true;

@@ -23,7 +23,8 @@ interface Layout {
 /** `l3` is where the IP header starts: the end of the link layers, except raw IP, whose link "layer" is the IP version nibble. */
 function layout(name: string, link: LinkOptions, v6: boolean, linkLayers: [number, string][], ipHeader: number, l3 = linkLayers.at(-1)?.[0] ?? 0): Layout {
   const ip = v6 ? 'ipv6' : 'ipv4';
-  return { name, link, v6, layers: [...linkLayers, [l3 + ipHeader, ip], [l3 + ipHeader + 40, 'tcp']] };
+  // The TCP layer fails only when its fixed 20 bytes are cut; a cut in its options decodes (truncated).
+  return { name, link, v6, layers: [...linkLayers, [l3 + ipHeader, ip], [l3 + ipHeader + 20, 'tcp']] };
 }
 
 const LAYOUTS: Layout[] = [
@@ -48,9 +49,21 @@ function expectCuts(name: string, bytes: Uint8Array, linkType: number, layers: [
       continue;
     }
     expect({ at, status: p.status }).toEqual({ at, status: DecodeStatus.OK });
+    expect(p.truncated, at).toBe(cut < bytes.length);
+    expect(p.payloadWireLen, at).toBe(5);
+    if (cut < payloadStart) {
+      // Cut in the options (20 bytes: MSS 4, SACK-permitted 2, timestamps 10, NOP, window scale 3):
+      // the header decodes with the options captured whole, and no payload.
+      const options = cut - (payloadStart - 20);
+      expect(p.payloadStart, at).toBe(cut);
+      expect(p.payloadLen, at).toBe(0);
+      expect(p.mss, at).toBe(options >= 4 ? 1460 : -1);
+      expect(p.hasTimestamps, at).toBe(options >= 16);
+      expect(p.windowScale, at).toBe(-1);
+      continue;
+    }
     expect(p.payloadStart, at).toBe(payloadStart);
     expect(p.payloadLen, at).toBe(cut - payloadStart);
-    expect(p.truncated, at).toBe(cut < bytes.length);
     expect(p.mss, at).toBe(1460);
     expect(p.windowScale, at).toBe(7);
   }
@@ -60,7 +73,7 @@ describe('frames cut short at every length', () => {
   for (const l of LAYOUTS) {
     it(`names the layer that was cut in ${l.name}, and decodes a cut payload as truncated`, () => {
       const bytes = frame(tcpSpec({ options: OPTIONS, payload: 'hello' }, l.v6), l.link);
-      const tcpEnd = l.layers[l.layers.length - 1]![0];
+      const tcpEnd = l.layers[l.layers.length - 1]![0] + 20;
       expectCuts(l.name, bytes, l.link.linkType, l.layers, tcpEnd);
     });
   }
@@ -71,11 +84,11 @@ describe('frames cut short at every length', () => {
       ipv6: { extensions: [{ type: 'hop-by-hop', options: Uint8Array.of(5, 2, 0, 0) }, { type: 'fragment', id: 3 }, { type: 'routing', data: new Uint8Array(12) }, { type: 'destination' }] },
     });
     const ipEnd = 40 + 8 + 8 + 16 + 8;
-    expectCuts('IPv6 with 4 extension headers', bytes, LINKTYPE.RAW, [[1, 'raw'], [ipEnd, 'ipv6'], [ipEnd + 40, 'tcp']], ipEnd + 40);
+    expectCuts('IPv6 with 4 extension headers', bytes, LINKTYPE.RAW, [[1, 'raw'], [ipEnd, 'ipv6'], [ipEnd + 20, 'tcp']], ipEnd + 40);
   });
 
   it('names IPv4 when the cut falls inside IPv4 options', () => {
     const bytes = buildIpPacket({ ...tcpSpec({ options: OPTIONS, payload: 'hello' }), ipv4: { options: new Uint8Array(12).fill(1) } });
-    expectCuts('IPv4 with 12 bytes of options', bytes, LINKTYPE.RAW, [[1, 'raw'], [32, 'ipv4'], [72, 'tcp']], 72);
+    expectCuts('IPv4 with 12 bytes of options', bytes, LINKTYPE.RAW, [[1, 'raw'], [32, 'ipv4'], [52, 'tcp']], 72);
   });
 });

@@ -16,7 +16,6 @@ const CONNECTION_COUNT_DIFFERS: Record<string, string> = {
   // Fuzzed headers: tshark gives a stream to a TCP header flowdoc rejects as malformed/truncated.
   'nDPI__tests__cfgs__default__pcap__fuzz-2006-09-29-28586.pcap.json': 'fuzzed TCP headers (data offset beyond the IP payload) are skipped as damaged',
   'nDPI__tests__cfgs__default__pcap__kerberos_fuzz.pcapng.json': 'the one TCP segment is truncated inside its header',
-  'tcpdump__tests__beep-oobr.pcap.json': 'the one TCP segment is cut by a 64-byte snap length inside its header',
   // Linger: a FIN retransmitted 10+ s after both FINs arrives after the connection was handed on
   // (bounded memory), so it opens a new partial connection; tshark never expires streams.
   'nDPI__tests__cfgs__default__pcap__wechat.pcap.json': 'a FIN retransmitted after the 10 s linger starts a new partial connection',

@@ -1,13 +1,12 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { analyzeCapture, type AnalysisResult } from '../../src/analysis/analyze.js';
 import type { Connection } from '../../src/flows/index.js';
 import { HAVE_SHARED, REAL, REPO_ROOT } from '../corpus/shared.js';
 import { connectionsOf } from '../support/analyze.js';
 import { runCli } from '../support/io.js';
+import { clipPcap } from '../support/snaplen.js';
 import { incidentSummary } from '../../src/report/index.js';
 
 /**
@@ -284,21 +283,15 @@ describe('real tcpdump -s 96 / -s 128 captures (lab): what flowdoc finds equals 
 
 /**
  * A real ClientHello cut before its extensions: nDPI's tls_long_cert.pcap (Chrome to
- * www.repubblica.it, ../shared/corpus/real) cut now with `editcap -s N`. Frame 4 is the hello: 517
+ * www.repubblica.it, ../shared/corpus/real) cut now by the snap length. Frame 4 is the hello: 517
  * payload bytes; session id 32, 17 cipher suites, GREASE then server_name first among its
  * extensions, ALPN (h2, http/1.1) eighth; the ServerHello (frame 6) selects h2 in an ALPN extension
- * that ends 83 bytes into its payload (tshark -V). Skips where ../shared or editcap is absent.
+ * that ends 83 bytes into its payload (tshark -V). Cut as editcap -s / tcpdump -s would
+ * (test/support/snaplen.ts: captured length clipped, original kept). Skips without ../shared.
  */
 const TLS_LONG_CERT = join(REAL, 'nDPI/tests/cfgs/default/pcap/tls_long_cert.pcap');
-const HAVE_EDITCAP = (() => { try { execFileSync('editcap', ['-h'], { stdio: 'ignore' }); return true; } catch { return false; } })();
-describe.skipIf(!HAVE_SHARED || !HAVE_EDITCAP || !existsSync(TLS_LONG_CERT))('a real TLS ClientHello cut by editcap -s (nDPI tls_long_cert.pcap)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'flowdoc-tls-cut-'));
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  const cut = (snap: number) => {
-    const out = join(dir, `tls_long_cert-s${snap}.pcapng`);
-    if (!existsSync(out)) execFileSync('editcap', ['-s', String(snap), TLS_LONG_CERT, out], { stdio: 'ignore' });
-    return readFileSync(out);
-  };
+describe.skipIf(!HAVE_SHARED || !existsSync(TLS_LONG_CERT))('a real TLS ClientHello cut by the snap length (nDPI tls_long_cert.pcap)', () => {
+  const cut = (snap: number) => clipPcap(readFileSync(TLS_LONG_CERT), snap);
   const helloOf = async (bytes: Uint8Array) => {
     const { connections } = await connectionsOf(bytes);
     expect(connections).toHaveLength(1);
@@ -342,4 +335,27 @@ describe.skipIf(!HAVE_SHARED || !HAVE_EDITCAP || !existsSync(TLS_LONG_CERT))('a 
     expect(got.connections.map((x) => x.anomalyCounts)).toEqual(full.connections.map((x) => x.anomalyCounts));
     expect(incidentShape(got.result)).toEqual(incidentShape(full.result));
   });
+});
+
+/**
+ * `tcpdump -s 68` (libpcap's old default) on Ethernet with TCP timestamps: 14 + 20 + 32 bytes of
+ * headers leave 2 payload bytes of a data segment, and a SYN's 40-byte TCP header (20 bytes of
+ * options) is cut inside its options. Such a segment must still be decoded — ports, sequence
+ * numbers, flags — or every handshake of the capture is lost.
+ */
+describe('a snap length that cuts the TCP options of the handshake (tcpdump -s 68)', () => {
+  for (const scenario of ['rst-after-idle', 'keepalive-too-slow', 'blackhole']) {
+    it(`${scenario}/client-eth.pcap at -s 68: the same connections, handshakes and incidents as the full capture`, async () => {
+      const full = readFileSync(join(CAPTURES, scenario, 'client-eth.pcap'));
+      const a = await connectionsOf(full);
+      const b = await connectionsOf(clipPcap(full, 68));
+      expect(b.result.capture.packets).toBe(a.result.capture.packets);
+      expect(b.result.warnings.filter((w) => /damaged or truncated headers/.test(w))).toEqual([]);
+      const shape = (c: Connection) => [c.id, c.client, c.server, c.partial, c.synFrame, c.synAckFrame, c.state, c.history, c.firstFrame, c.lastFrame, c.maxIdleSeconds, c.clientStats, c.serverStats];
+      expect(b.connections.map(shape)).toEqual(a.connections.map(shape));
+      const key = (i: AnalysisResult['incidents'][number]) => [i.kind, i.client, i.server, i.frames, i.idleSeconds, i.rst?.origin ?? null];
+      expect(b.result.incidents.map(key)).toEqual(a.result.incidents.map(key));
+      expect(b.result.incidents.length).toBeGreaterThan(0);
+    });
+  }
 });
