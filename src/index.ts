@@ -37,6 +37,8 @@ export {
   renderFlowsTable,
   toJsonReport,
   incidentSummary,
+  displayFilter,
+  connectionFilter,
   computeRemedies,
   REPORT_FORMATS,
   SCHEMA_VERSION,

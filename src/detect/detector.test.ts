@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeBytes } from '../../test/support/analyze.js';
 import { CaptureScript, type TcpConversation } from '../writer/index.js';
+import { connectionFilter, displayFilter } from '../report/index.js';
 
 const START = '2024-05-01T10:00:00Z';
 const GET = (path: string, id: string) => `GET ${path} HTTP/1.1\r\nHost: orders.internal\r\nx-request-id: ${id}\r\n\r\n`;
@@ -33,10 +34,10 @@ describe('incident rules', () => {
       rst: { frame: rst, from: '10.9.9.9:80', ttl: 63, serverTtl: 61, origin: 'middlebox', rstHops: 1, serverHops: 3 },
     });
     expect(i.idleSeconds).toBeCloseTo(900, 3);
-    expect(i.displayFilter).toBe(`ip.addr == 10.0.0.1 && ip.addr == 10.9.9.9 && tcp.port == 40000 && tcp.port == 80 && frame.number >= ${lastBeforeIdle} && frame.number <= ${rst}`);
-    // The same evidence as data: endpoints, exact microseconds, the filter without its frames.
+    expect(displayFilter(i)).toBe(`ip.addr == 10.0.0.1 && ip.addr == 10.9.9.9 && tcp.port == 40000 && tcp.port == 80 && frame.number >= ${lastBeforeIdle} && frame.number <= ${rst}`);
+    // The same evidence as data: endpoints, exact microseconds; the report's filter without its frames.
     expect(i.endpoints).toEqual({ client: { host: '10.0.0.1', port: 40000 }, server: { host: '10.9.9.9', port: 80 }, ipVersion: 4 });
-    expect(i.connectionFilter).toBe('ip.addr == 10.0.0.1 && ip.addr == 10.9.9.9 && tcp.port == 40000 && tcp.port == 80');
+    expect(connectionFilter(i.endpoints)).toBe('ip.addr == 10.0.0.1 && ip.addr == 10.9.9.9 && tcp.port == 40000 && tcp.port == 80');
     expect(Number.isInteger(i.micros.request)).toBe(true);
     expect(i.micros.request! - i.micros.lastBeforeIdle!).toBe(Math.round(i.idleSeconds! * 1e6));
     for (const k of ['lastBeforeIdle', 'request', 'rst'] as const) {
@@ -207,7 +208,7 @@ describe('incident rules', () => {
     c.rst('server', { ttl: 64 });
     const r = await analyzeBytes(cap.toPcapng({ linkType: 1 }));
     expect(r.incidents[0]).toMatchObject({ kind: 'stale-reuse-rst', client: '[2001:db8::10]:40000', rst: { origin: 'middlebox', ttl: 64, serverTtl: 60 } });
-    expect(r.incidents[0]!.displayFilter).toMatch(/^ipv6\.addr == 2001:db8::10 && ipv6\.addr == 2001:db8:9::9 && /);
+    expect(displayFilter(r.incidents[0]!)).toMatch(/^ipv6\.addr == 2001:db8::10 && ipv6\.addr == 2001:db8:9::9 && /);
     expect(r.incidents[0]!.endpoints).toEqual({ client: { host: '2001:db8::10', port: 40000 }, server: { host: '2001:db8:9::9', port: 80 }, ipVersion: 6 });
   });
 

@@ -474,8 +474,6 @@ export class Detector {
       retry: retrySafety(p, request),
       request,
       rst,
-      displayFilter: displayFilter(c, [p.lastBeforeFrame, p.requestFrame, p.rstFrame, goaway?.frame ?? null, p.serverFin ?? null, p.lastRetransmission ?? null, p.probe?.frame ?? null, p.laterRequest ?? null]),
-      connectionFilter: connectionFilter(c),
       history: c.history,
     };
     return incident;
@@ -681,26 +679,6 @@ function requestEvidence(c: Connection, frame: number | null, t: (m: number | nu
   }
   if (m) return { frame, time: t(m.micros)!, protocol: 'tls', ...(c.sni ? { sni: c.sni } : {}), ...(m.truncated !== undefined && { truncated: m.truncated }) };
   return { frame, time: '', protocol: c.sni ? 'tls' : 'data', ...(c.sni ? { sni: c.sni } : {}) };
-}
-
-/** A Wireshark display filter for the connection's packets around the evidence. */
-export function displayFilter(c: Connection, frames: (number | null)[]): string {
-  const known = frames.filter((f): f is number => f !== null);
-  const lo = known.length ? Math.min(...known) : c.firstFrame;
-  const hi = known.length ? Math.max(...known) : c.lastFrame;
-  return `${connectionFilter(c)} && ${frameRange(lo, hi)}`;
-}
-
-/** A Wireshark display filter for every packet of the connection (both directions). */
-export function connectionFilter(c: { readonly endpoints: { readonly client: HostPort; readonly server: HostPort }; readonly ipVersion: 4 | 6 }): string {
-  const { client, server } = c.endpoints;
-  const ip = c.ipVersion === 6 ? 'ipv6.addr' : 'ip.addr';
-  return `${ip} == ${client.host} && ${ip} == ${server.host} && tcp.port == ${client.port} && tcp.port == ${server.port}`;
-}
-
-/** The display-filter clause for frames lo..hi (Wireshark numbers, 1-based). */
-export function frameRange(lo: number, hi: number): string {
-  return `frame.number >= ${lo} && frame.number <= ${hi}`;
 }
 
 /**

@@ -5,9 +5,8 @@ import { connectionsOf } from '../../test/support/analyze.js';
 import { runCli } from '../../test/support/io.js';
 import { REPO_ROOT } from '../../test/corpus/shared.js';
 import { CaptureScript } from '../writer/index.js';
-import { connectionFilter } from './detector.js';
 import { formatHostPort } from '../report/address.js';
-import { incidentSummary } from '../report/index.js';
+import { connectionFilter, incidentSummary } from '../report/index.js';
 
 const START = '2024-05-01T10:00:00Z';
 
@@ -35,15 +34,15 @@ describe('endpoints handed on as data', () => {
     ]);
   });
 
-  it('detect carries them onto incidents and destinations, and builds the Wireshark filter from them', async () => {
+  it('detect carries them onto incidents and destinations; the report builds the Wireshark filter from them', async () => {
     const { result: r } = await connectionsOf(staleCapture().toPcap());
     expect(r.destinations.map((d) => [d.server, d.endpoint]).sort()).toEqual([
       ['10.9.9.9:80', { host: '10.9.9.9', port: 80, ipVersion: 4 }],
       ['[2001:db8::1:0:0:9]:443', { host: '2001:db8::1:0:0:9', port: 443, ipVersion: 6 }],
     ].sort());
     const v6 = r.incidents.find((i) => i.endpoints.ipVersion === 6)!;
-    expect(v6.connectionFilter).toBe('ipv6.addr == 2001:db8::1 && ipv6.addr == 2001:db8::1:0:0:9 && tcp.port == 40001 && tcp.port == 443');
-    expect(connectionFilter({ endpoints: { client: { host: '10.0.0.1', port: 1 }, server: { host: '10.0.0.2', port: 2 } }, ipVersion: 4 }))
+    expect(connectionFilter(v6.endpoints)).toBe('ipv6.addr == 2001:db8::1 && ipv6.addr == 2001:db8::1:0:0:9 && tcp.port == 40001 && tcp.port == 443');
+    expect(connectionFilter({ client: { host: '10.0.0.1', port: 1 }, server: { host: '10.0.0.2', port: 2 }, ipVersion: 4 }))
       .toBe('ip.addr == 10.0.0.1 && ip.addr == 10.0.0.2 && tcp.port == 1 && tcp.port == 2');
     // The report formats them: brackets for IPv6.
     expect(incidentSummary(v6)).toMatch(/^GET \/b on \[2001:db8::1\]:40001 → \[2001:db8::1:0:0:9\]:443 after 900 s idle/);

@@ -194,13 +194,10 @@ export interface Incident {
   readonly retry: RetrySafety;
   readonly request: RequestEvidence | null;
   readonly rst: RstEvidence | null;
-  /** A Wireshark display filter isolating the evidence (use with `tshark -r FILE -Y '…'`). */
-  readonly displayFilter: string;
-  /** The connection's part of displayFilter, without its frame range: add your own (`&& frame.number <= N`). */
-  readonly connectionFilter: string;
   /** Connection history letters, for reference (see HISTORY_LETTERS). */
   readonly history: string;
   // No sentence here: the report words the incident from these fields (src/report/incident-summary.ts).
+  // Nor a Wireshark filter: the report makes it from `endpoints` and `frames` (src/report/wireshark-filter.ts).
 }
 
 export interface TimeoutBracket {

@@ -1,4 +1,4 @@
-export { Detector, type DetectOptions, type LbTimeouts, MAX_OPEN_AT_END, MAX_INCIDENT_STREAMS, displayFilter, connectionFilter, frameRange, hopsCloser } from './detector.js';
+export { Detector, type DetectOptions, type LbTimeouts, MAX_OPEN_AT_END, MAX_INCIDENT_STREAMS, hopsCloser } from './detector.js';
 export { fmtSeconds, makeBracket, SURVIVED_MIN_SHARE, type Bracket, type BracketEvidence, type BracketMeasure } from './bracket.js';
 export type { Incident, IncidentKind, Destination, RstEvidence, RequestEvidence, RstOrigin, TimeoutBracket, KeepaliveVerdict, AtRiskConnection, ProbeEvidence, RetrySafety, StreamEvidence, GoawayEvidence, HostPort } from './incident.js';
 export { INCIDENT_KIND_MEANINGS } from './incident.js';

@@ -8,6 +8,7 @@ import { capturesTable, vantageTable } from './vantage-table.js';
 import { computeRemedies, type Remedy } from './remedies/index.js';
 import { makeStyle, type Style } from './style.js';
 import { fmtDuration } from './time.js';
+import { displayFilter } from './wireshark-filter.js';
 
 /** Terminal width every line of the table report fits in. */
 export const TABLE_WIDTH = 100;
@@ -166,7 +167,7 @@ function incidentNarrative(i: ReportIncident, n: number, file: string, st: Style
     say(safe(i.vantageVerdict.reason), '   captures: ', st.bold);
     for (const c of i.vantageVerdict.caveats) say(safe(c), '   caveat: ', st.yellow);
   }
-  say(i.displayFilter, '   Wireshark: ', st.dim);
+  say(displayFilter(i), '   Wireshark: ', st.dim);
   say(safe(checkCommands(i, file)[0]), '   ', st.dim);
 }
 

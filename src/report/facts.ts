@@ -9,6 +9,7 @@ import type { LogMatch } from '../correlate/index.js';
 import { isStale, lastRetransmissionTime, maxOf, minOf, serverFinTime, type ReportIncident, type ReportInput } from './input.js';
 import type { Remedy } from './remedies/index.js';
 import { fmtDuration } from './time.js';
+import { displayFilter } from './wireshark-filter.js';
 
 export const KIND_TITLES: Readonly<Record<IncidentKind, string>> = {
   'stale-reuse-rst': 'reset after idle',
@@ -83,9 +84,9 @@ export function checkCommands(i: ReportIncident, file: string): string[] {
   const frames = [i.frames.lastBeforeIdle, i.frames.serverFin ?? null, i.frames.request, i.frames.rst, i.frames.lastRetransmission ?? null]
     .filter((n): n is number => n !== null)
     .sort((a, b) => a - b);
-  const v6 = i.displayFilter.startsWith('ipv6');
+  const v6 = i.endpoints.ipVersion === 6;
   return [
-    `tshark -r ${f} -Y ${shellQuote(i.displayFilter)}`,
+    `tshark -r ${f} -Y ${shellQuote(displayFilter(i))}`,
     `tshark -r ${f} -Y ${shellQuote(`frame.number in {${[...new Set(frames)].join(' ')}}`)} -T fields -e frame.number -e frame.time_epoch -e frame.time_delta_displayed -e ${v6 ? 'ipv6.src' : 'ip.src'} -e ${v6 ? 'ipv6.hlim' : 'ip.ttl'} -e tcp.flags.str`,
   ];
 }

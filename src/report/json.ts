@@ -1,26 +1,48 @@
 import { incidentSummary } from './incident-summary.js';
 import type { ReportIncident, ReportInput } from './input.js';
 import { computeRemedies, type Remedy } from './remedies/index.js';
+import { connectionFilter, displayFilter } from './wireshark-filter.js';
 
 /** Version of the JSON report's shape; `schema/analysis-v2.schema.json` describes it. Bumped on any breaking change. */
 export const SCHEMA_VERSION = 2 as const;
 
+/** What the JSON form adds to an incident: the Wireshark filters made from its data, and its sentence. */
+export interface JsonIncidentExtras {
+  /** A Wireshark display filter isolating the evidence: the connection from its first key frame to its last. */
+  readonly displayFilter: string;
+  /** The connection's part of displayFilter, without its frame range. */
+  readonly connectionFilter: string;
+  readonly summary: string;
+}
+
 /** The JSON report: the whole analysis, its schema version first and the computed remedies last. */
 export interface JsonReport extends Omit<ReportInput, 'incidents'> {
   readonly schemaVersion: typeof SCHEMA_VERSION;
-  readonly incidents: readonly (ReportIncident & { readonly summary: string })[];
+  readonly incidents: readonly (ReportIncident & JsonIncidentExtras)[];
   readonly remedies: readonly Remedy[];
 }
 
 export function toJsonReport(r: ReportInput, remedies: readonly Remedy[] = computeRemedies(r)): JsonReport {
   // An own schemaVersion/remedies on the input (a re-rendered report) is replaced, not duplicated.
   const { schemaVersion: _v, remedies: _r, ...rest } = r as ReportInput & { schemaVersion?: unknown; remedies?: unknown };
-  return { schemaVersion: SCHEMA_VERSION, ...rest, incidents: rest.incidents.map(withSummary), remedies };
+  return { schemaVersion: SCHEMA_VERSION, ...rest, incidents: rest.incidents.map(jsonIncident), remedies };
 }
 
-/** An incident as JSON carries it: the evidence plus its sentence (`summary`), worded from that evidence. */
-export function withSummary<I extends ReportIncident>(i: I): I & { readonly summary: string } {
-  return { ...i, summary: incidentSummary(i) };
+/**
+ * An incident as JSON carries it: the evidence, its Wireshark filters (just before `history`,
+ * where schema v1 put them) and its sentence (`summary`), all made here from that evidence.
+ */
+export function jsonIncident<I extends ReportIncident>(i: I): I & JsonIncidentExtras {
+  const out: Record<string, unknown> = {};
+  const filters = () => { out.displayFilter = displayFilter(i); out.connectionFilter = connectionFilter(i.endpoints); };
+  for (const [k, v] of Object.entries(i)) {
+    if (k === 'displayFilter' || k === 'connectionFilter' || k === 'summary') continue; // a re-rendered report's own: made again
+    if (k === 'history') filters();
+    out[k] = v;
+  }
+  if (!('displayFilter' in out)) filters();
+  out.summary = incidentSummary(i);
+  return out as unknown as I & JsonIncidentExtras;
 }
 
 /** The JSON report as text: two-space indented, ending in a newline. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { analyzeCapture, type AnalysisResult } from '../analysis/analyze.js';
-import { renderMarkdown } from './index.js';
+import { displayFilter, renderMarkdown } from './index.js';
 import { mdCode, mdText } from './markdown.js';
 import { HAVE_RTSP, RTSP, skipNote } from './testing/real.js';
 import { allKinds, analyse, ScenarioDir, staleRst, removeScenarioDirs } from './testing/scenarios.js';
@@ -81,8 +81,8 @@ describe('the Markdown postmortem', () => {
   it('gives the commands to check each incident: tshark with the display filter on the named file, and the Wireshark filter', () => {
     const md = renderMarkdown(kinds, { captureLabel: "captures/it's here.pcap" });
     for (const i of kinds.incidents) {
-      expect(md).toContain(`tshark -r 'captures/it'\\''s here.pcap' -Y '${i.displayFilter}'`);
-      expect(md).toContain(`Wireshark display filter: \`${i.displayFilter}\``);
+      expect(md).toContain(`tshark -r 'captures/it'\\''s here.pcap' -Y '${displayFilter(i)}'`);
+      expect(md).toContain(`Wireshark display filter: \`${displayFilter(i)}\``);
     }
     expect(fences(md, 'sh').length).toBe(kinds.incidents.length);
   });

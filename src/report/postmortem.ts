@@ -15,6 +15,7 @@ import { incidentFile, lastRetransmissionTime, serverFinTime, type ReportInciden
 import type { Remedy, RemedyLayer } from './remedies/index.js';
 import { offsetText } from './vantage-table.js';
 import { fmtDuration, isoToMicros, microsToIso, msToIso } from './time.js';
+import { displayFilter } from './wireshark-filter.js';
 
 export interface PostmortemOptions {
   /** How to name the capture (and the file in the tshark commands); default the capture's own path. */
@@ -263,7 +264,7 @@ function incidentSection(i: ReportIncident, n: number, file: string): Block[] {
 
   b.push({ kind: 'heading', level: 4, text: 'Check it yourself' });
   b.push({ kind: 'code', language: 'sh', code: checkCommands(i, file).join('\n') + '\n' });
-  b.push({ kind: 'para', content: rich('Wireshark display filter: ', code(i.displayFilter)) });
+  b.push({ kind: 'para', content: rich('Wireshark display filter: ', code(displayFilter(i))) });
   return b;
 }
 

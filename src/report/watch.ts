@@ -1,8 +1,9 @@
 import type { WatchEvent } from '../analysis/watch.js';
 import { TABLE_WIDTH, renderAnalysisTable, safe, wrap } from './analysis-table.js';
 import { incidentSummary } from './incident-summary.js';
-import { toJsonReport, withSummary } from './json.js';
+import { toJsonReport, jsonIncident } from './json.js';
 import { makeStyle } from './style.js';
+import { displayFilter } from './wireshark-filter.js';
 
 export const WATCH_FORMATS = ['ndjson', 'table'] as const;
 export type WatchFormat = (typeof WATCH_FORMATS)[number];
@@ -15,7 +16,7 @@ export function renderWatchEvent(e: WatchEvent, format: WatchFormat, options: { 
   if (format === 'ndjson') {
     if (e.event === 'summary') return JSON.stringify({ ...e, report: toJsonReport(e.report) }) + '\n';
     // The same incident object as in the final report's `incidents`, its sentence included.
-    if (e.event === 'incident') return JSON.stringify({ ...e, incident: withSummary(e.incident) }) + '\n';
+    if (e.event === 'incident') return JSON.stringify({ ...e, incident: jsonIncident(e.incident) }) + '\n';
     return JSON.stringify(e) + '\n';
   }
   const st = makeStyle(options.colour ?? false);
@@ -27,7 +28,7 @@ export function renderWatchEvent(e: WatchEvent, format: WatchFormat, options: { 
       const i = e.incident;
       lines.push(st.bold(`${at}  INCIDENT ${i.kind}  ${safe(i.client)} → ${safe(i.server)}  (connection ${i.connection})`));
       say(safe(incidentSummary(i)), '  ');
-      say(`Wireshark: ${i.displayFilter}`, '  ');
+      say(`Wireshark: ${displayFilter(i)}`, '  ');
       break;
     }
     case 'destination': {

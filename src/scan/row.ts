@@ -1,7 +1,7 @@
 import type { AnalysisResult } from '../analysis/analyze.js';
 import type { CorrelatedIncident } from '../correlate/index.js';
-import { frameRange, type Destination, type IncidentKind } from '../detect/index.js';
-import { citeFrame, incidentSummary, type FrameCitation } from '../report/index.js';
+import type { Destination, IncidentKind } from '../detect/index.js';
+import { citeFrame, displayFilter, filterAround, incidentSummary, type FrameCitation } from '../report/index.js';
 import { cmp } from './discover.js';
 import { firstPartError, locateFrame } from './stitch.js';
 import {
@@ -112,16 +112,13 @@ function incidentRow(i: CorrelatedIncident, input: RowInput, withLogs: boolean):
       .map((f) => locateFrame(f, parts)).filter((l): l is NonNullable<typeof l> => l !== null);
     const byFile = new Map<string, number[]>();
     for (const l of cited) byFile.set(l.file, [...(byFile.get(l.file) ?? []), l.frame]);
-    wireshark = parts.filter((p) => byFile.has(p.path)).map((p) => {
-      const f = byFile.get(p.path)!;
-      return { file: p.path, filter: `${i.connectionFilter} && ${frameRange(Math.min(...f), Math.max(...f))}` };
-    });
+    wireshark = parts.filter((p) => byFile.has(p.path)).map((p) => ({ file: p.path, filter: filterAround(i.endpoints, byFile.get(p.path)!) }));
     cite = (n) => {
       const l = locateFrame(n, parts);
       return l ? `${l.file} ${citeFrame(l.frame)}` : citeFrame(n);
     };
   } else {
-    wireshark = [{ file: input.path, filter: i.displayFilter }];
+    wireshark = [{ file: input.path, filter: displayFilter(i) }];
   }
   return {
     kind: i.kind,

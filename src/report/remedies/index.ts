@@ -13,6 +13,7 @@ import { destinationRule, drHost, gatewayKeepalive, serviceEntry, type MeshTarge
 import { oneRulePerHost } from './per-host.js';
 import { belowServerKeepAlive, chooseIdleTimeout, chooseKeepalive, type Measurement } from './numbers.js';
 import type { KeepaliveSettings, Remedy, RemedyLayer, RemedyProblem, RemedySnippet } from './types.js';
+import { connectionFilter } from '../wireshark-filter.js';
 
 export type { KeepaliveSettings, Remedy, RemedyLayer, RemedyProblem, RemedySnippet } from './types.js';
 export { cleanDown, chooseKeepalive, chooseIdleTimeout, belowServerKeepAlive, type Measurement } from './numbers.js';
@@ -336,8 +337,8 @@ function measurement(d: Destination, stale: readonly ReportIncident[], measure: 
 }
 
 function finFilter(i: ReportIncident): string {
-  // The connection's part of the incident filter, up to the FIN.
-  return `${i.connectionFilter} && frame.number <= ${i.frames.serverFin ?? i.frames.request ?? 0}`;
+  // The connection's packets up to the FIN.
+  return `${connectionFilter(i.endpoints)} && frame.number <= ${i.frames.serverFin ?? i.frames.request ?? 0}`;
 }
 
 const cap = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
