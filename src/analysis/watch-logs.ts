@@ -46,7 +46,8 @@ export class LiveLogJoin {
 
   /** An incident just completed (capture time now: `captureMs`): held until its lines had time to come. */
   hold(incident: CorrelatedIncident, captureMs: number, wallMs: number): void {
-    const at = Date.parse(incident.times.rst ?? incident.times.request ?? '') || captureMs;
+    const micros = incident.micros.rst ?? incident.micros.request;
+    const at = micros !== null ? Math.floor(micros / 1000) : captureMs;
     this.held.push({ incident, dueMs: at + this.waitMs, heldSinceWallMs: wallMs });
     this.release(captureMs, wallMs, false);
   }

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeBytes } from '../../test/support/analyze.js';
+import { parseLogText } from '../logs/index.js';
 import { CaptureScript } from '../writer/index.js';
+import { correlate } from './correlate.js';
 
 const START = '2024-05-01T10:00:00Z';
 
@@ -87,6 +89,16 @@ describe('correlation with access logs', () => {
     const byHop = Object.fromEntries(r.incidents[0]!.logs.map((m) => [m.hop, m.key]));
     expect(byHop).toEqual({ sidecar: 'upstream-4-tuple', gateway: 'request-id', edge: 'downstream-4-tuple' });
     expect(r.incidents[0]!.logs.find((m) => m.hop === 'gateway')!.meaning).toMatch(/via_upstream\): the failing hop is further down/);
+  });
+
+  it('times the request from the incident\'s µs, not from its ISO display (a library caller may drop `times`)', async () => {
+    const { bytes } = staleIncident();
+    const line = `[2024-05-01T10:15:12.450Z] "GET /orders/7 HTTP/1.1" 503 UC 0 95 60 - "-" "app/1.0" "-" "orders.internal" "-"`;
+    const { incidents } = await analyzeBytes(bytes);
+    const withoutIso = incidents.map((i) => ({ ...i, times: { lastBeforeIdle: null, request: null, rst: null } }));
+    const entries = parseLogText(line + '\n', { hop: 'app' }).entries;
+    const r = correlate(withoutIso, [{ hop: 'app', file: 'app.log', entries }], { skewMs: 1000 });
+    expect(r.incidents[0]!.logs.map((m) => [m.hop, m.key, m.offsetMs])).toEqual([['app', 'time', 50]]);
   });
 
   it('falls back to time, method and path when the log has no addresses or ids', async () => {

@@ -120,12 +120,13 @@ function streamLines(s: StreamEvidence, matches: readonly LogMatch[]): { hop: st
     .map((m) => ({ hop: m.hop, line: m.line }));
 }
 
-/** The request packet time in ms (the RST's when the request time is unknown). */
+/**
+ * The request packet time in ms (the RST's when the request time is unknown), from the incident's
+ * µs — never from its ISO display. Whole ms, rounded down: log START_TIMEs have ms resolution.
+ */
 function requestTimeMs(i: Incident): number | null {
-  const iso = i.times.request ?? i.times.rst;
-  if (!iso) return null;
-  const ms = Date.parse(iso);
-  return Number.isFinite(ms) ? ms : null;
+  const micros = i.micros.request ?? i.micros.rst;
+  return micros === null ? null : Math.floor(micros / 1000);
 }
 
 /** The request packet inside [START_TIME, START_TIME + DURATION] widened by the skew allowance. */

@@ -3,10 +3,10 @@ import type { CorrelatedIncident } from '../correlate/index.js';
 import type { Destination, IncidentKind } from '../detect/index.js';
 import { citeFrame, displayFilter, filterAround, incidentSummary, type FrameCitation } from '../report/index.js';
 import { cmp } from './discover.js';
-import { firstPartError, locateFrame } from './stitch.js';
+import { firstPartError, locateFrame, stitchPart, type ReadPart } from './stitch.js';
 import {
   INCIDENT_KINDS, MAX_INCIDENT_ROWS, type CaptureRow, type CaptureRowError, type DestinationRow, type IncidentRow,
-  type KindCounts, type PairedLog, type StitchPart, type SurvivalRow,
+  type KindCounts, type PairedLog, type SurvivalRow,
 } from './types.js';
 
 /** Counts in the canonical kind order (so equal counts print as equal JSON). */
@@ -22,7 +22,7 @@ export type SurvivalAcc = Map<string, { packetGap: number; idle: number }>;
 export interface RowInput {
   readonly path: string;
   readonly bytes: number;
-  readonly parts: readonly StitchPart[] | null;
+  readonly parts: readonly ReadPart[] | null;
   readonly logs: readonly PairedLog[] | null;
   readonly survivals: SurvivalAcc;
 }
@@ -46,7 +46,7 @@ export function buildRow(input: RowInput, r: AnalysisResult): CaptureRow {
   return {
     type: 'capture',
     path: input.path,
-    files: parts ? [...parts] : null,
+    files: parts ? parts.map(stitchPart) : null,
     format: c.format,
     gzip: c.gzip,
     bytes: input.bytes,
@@ -135,12 +135,12 @@ function incidentRow(i: CorrelatedIncident, input: RowInput, withLogs: boolean):
   };
 }
 
-function gapWarnings(parts: readonly StitchPart[], thresholdSeconds: number): string[] {
+function gapWarnings(parts: readonly ReadPart[], thresholdSeconds: number): string[] {
   const out: string[] = [];
   for (let k = 1; k < parts.length; k++) {
     const a = parts[k - 1]!, b = parts[k]!;
-    if (!a.last || !b.first) continue;
-    const gap = (Date.parse(b.first) - Date.parse(a.last)) / 1000;
+    if (a.lastMicros === null || b.firstMicros === null) continue;
+    const gap = (b.firstMicros - a.lastMicros) / 1e6;
     if (gap >= thresholdSeconds) {
       out.push(`no packet for ${gap.toFixed(1)} s between ${a.path} and ${b.path}: if the capture was not running then, connections idle across it were not necessarily idle`);
     }

@@ -135,9 +135,18 @@ export async function orderByFirstPacket(paths: readonly string[]): Promise<stri
   return firsts.map((x) => x.p);
 }
 
+/**
+ * One file as the stitched source read it: a `StitchPart` with its first and last packet times as
+ * µs (the row gets their ISO display; the gap warnings measure on the µs).
+ */
+export interface ReadPart extends Omit<StitchPart, 'first' | 'last'> {
+  readonly firstMicros: number | null;
+  readonly lastMicros: number | null;
+}
+
 /** What a stitched source learnt about each file while reading, for the row and frame locations. */
 export interface StitchLog {
-  readonly parts: StitchPart[];
+  readonly parts: ReadPart[];
 }
 
 /**
@@ -176,8 +185,7 @@ export function stitchedSource(paths: readonly string[], log: StitchLog): Captur
       });
       log.parts.push({
         path, packets: s.packets, firstFrame: base + 1,
-        first: first === null ? null : isoWithPrecision(first, 0, 6),
-        last: last === null ? null : isoWithPrecision(last, 0, 6),
+        firstMicros: first, lastMicros: last,
         error: s.error ? { ...s.error.toJSON(), file: path } : null,
       });
       offset += s.packets;
@@ -198,7 +206,7 @@ export function stitchedSource(paths: readonly string[], log: StitchLog): Captur
 }
 
 /** The file and in-file frame of a stream frame number of a stitched group. */
-export function locateFrame(frame: number | null, parts: readonly StitchPart[]): FrameLocation | null {
+export function locateFrame(frame: number | null, parts: readonly ReadPart[]): FrameLocation | null {
   if (frame === null) return null;
   for (const p of parts) {
     if (frame >= p.firstFrame && frame < p.firstFrame + p.packets) return { file: p.path, frame: frame - p.firstFrame + 1 };
@@ -207,6 +215,12 @@ export function locateFrame(frame: number | null, parts: readonly StitchPart[]):
 }
 
 /** The first error of a group's files, as a row error. */
-export function firstPartError(parts: readonly StitchPart[]): CaptureRowError | null {
+export function firstPartError(parts: readonly ReadPart[]): CaptureRowError | null {
   return parts.find((p) => p.error)?.error ?? null;
+}
+
+/** A part as the scan row shows it: its first and last packet times in ISO-8601 UTC (µs). */
+export function stitchPart(p: ReadPart): StitchPart {
+  const iso = (m: number | null) => (m === null ? null : isoWithPrecision(m, 0, 6));
+  return { path: p.path, packets: p.packets, firstFrame: p.firstFrame, first: iso(p.firstMicros), last: iso(p.lastMicros), error: p.error };
 }

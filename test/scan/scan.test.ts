@@ -141,6 +141,8 @@ describe('flowdoc scan --stitch', () => {
     expect(report.captures.map((c) => c.path)).toEqual([first, `${d}/node-a/y.pcap`]);
     const row = report.captures[0]!;
     expect(row.files!.map((f) => [f.path, f.packets, f.firstFrame])).toEqual([[first, s.frames - 2, 1], [second, 2, s.frames - 1]]);
+    // The files' first and last packet times are worded by the row from the µs the stitched source kept.
+    expect(row.files!.map((f) => [f.first, f.last].every((t) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/.test(t ?? '')))).toEqual([true, true]);
     expect(row.incidents).toBe(1);
     const i = row.incidentList[0]!;
     expect(i.kind).toBe('stale-reuse-rst');
