@@ -5,7 +5,7 @@ import { linkTypeName } from '../decode/index.js';
 import { correlate, type CorrelatedIncident, type HopLogs, type LogsSummary, type VantageAlignment } from '../correlate/index.js';
 import { Detector, MAX_OPEN_AT_END, type AtRiskConnection, type Destination, type Incident, type IncidentKind, type LbTimeouts } from '../detect/index.js';
 import { readLogFile, type LogReadResult } from '../logs/index.js';
-import type { Connection, ConnectionTable, LiveConnection } from '../flows/index.js';
+import type { Connection, ConnectionTable, HandedOnAttempt, LiveConnection } from '../flows/index.js';
 import { isoWithPrecision } from '../shared/time.js';
 import { runFlows, type CaptureSource, type FlowCounts, type FlowRunSummary } from './flows.js';
 
@@ -19,8 +19,15 @@ export interface AnalyzeOptions extends ReadOptions {
   maxConnections?: number;
   /** Seconds a closed connection lingers for late packets before it is handed on (default 10). */
   lingerSeconds?: number;
-  /** Called for every finished connection (the `flows` command streams them). */
+  /** Called for every finished connection (the `flows` command streams them); see attemptRecords. */
   onConnection?: (c: Connection) => void;
+  /**
+   * With `onConnection`: whether it is also given the records of connection attempts that never
+   * got past one bare IPv4 SYN (default true: `flows` prints every connection). False lets the
+   * table hand those on as data, as it does when there is no `onConnection` — no connection
+   * object or record for each (a SYN flood's millions); the report is the same either way.
+   */
+  attemptRecords?: boolean;
   /** Access logs of the hops on the path, in path order (client side first). */
   logs?: readonly { hop: string; file: string }[];
   /** A custom Envoy format string for the logs (default: detected per file). */
@@ -176,6 +183,14 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
   const live = options.live ? new LiveIncidents(detector, options.live, skewMs) : null;
   let view: { table: ConnectionTable; counts: Readonly<FlowCounts>; parser: CaptureParser | null } | null = null;
   const { live: _live, ...readOptions } = options;
+  // An attempt has no incident (LiveIncidents would find none in it) and nothing a caller that
+  // declined attempt records needs: the detector counts it from the table's arrays.
+  const attemptsAsData = options.onConnection === undefined || options.attemptRecords === false;
+  const onAttempt = (a: HandedOnAttempt) => {
+    if (a.micros < span.first) span.first = a.micros;
+    if (a.micros > span.last) span.last = a.micros;
+    detector.onAttempt(a);
+  };
   const run = await runFlows(file, (c) => {
     if (c.firstMicros < span.first) span.first = c.firstMicros;
     if (c.lastMicros > span.last) span.last = c.lastMicros;
@@ -185,6 +200,7 @@ export async function analyzeCapture(file: string, options: AnalyzeOptions = {})
     options.onConnection?.(c);
   }, {
     ...readOptions,
+    ...(attemptsAsData && { onAttempt }),
     ...(options.live && {
       onParser: (p: CaptureParser) => { if (view) view.parser = p; options.onParser?.(p); },
       live: {

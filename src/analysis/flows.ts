@@ -1,6 +1,6 @@
 import { readCapture, type CaptureRecord, type CaptureSummary, type ReadOptions, type RecordSink } from '../capture/index.js';
 import { DecodeStatus, IpProtocol, PacketDecoder } from '../decode/index.js';
-import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type Connection, type LiveConnection, type TableOptions, type TableStats } from '../flows/index.js';
+import { ConnectionTable, DEFAULT_TABLE_OPTIONS, type Connection, type HandedOnAttempt, type LiveConnection, type TableOptions, type TableStats } from '../flows/index.js';
 
 /**
  * Where the packets come from when it is not the one file named: reads records into `sink` (in
@@ -15,6 +15,12 @@ export interface FlowRunOptions extends ReadOptions {
   source?: CaptureSource;
   /** Live use (`flowdoc watch`): what the pass lets its caller see while it runs. */
   live?: FlowRunHooks;
+  /**
+   * Takes connection attempts as data: a connection that never got past one bare IPv4 SYN is
+   * handed here, read from the table's typed arrays, instead of as a record to `onConnection`
+   * (see ConnectionTable). Default: every connection is a record.
+   */
+  onAttempt?: (a: HandedOnAttempt) => void;
 }
 
 /** The running counts of a pass, up to date after every packet. */
@@ -60,7 +66,7 @@ export interface FlowRunSummary {
 export async function runFlows(file: string, onConnection: (c: Connection) => void, options: FlowRunOptions = {}): Promise<FlowRunSummary> {
   const tableOptions: TableOptions = { ...DEFAULT_TABLE_OPTIONS, ...options.table };
   const live = options.live;
-  const table = new ConnectionTable(tableOptions, onConnection, live?.onClosed);
+  const table = new ConnectionTable(tableOptions, onConnection, live?.onClosed, options.onAttempt);
   const decoder = new PacketDecoder();
   const counts: FlowCounts = { tcpSegments: 0, notTcp: 0, damagedTcp: 0, timeReversals: 0, lastMicros: -Infinity };
   live?.onStart?.(table, counts);

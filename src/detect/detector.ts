@@ -1,5 +1,5 @@
 import { isoWithPrecision } from '../shared/time.js';
-import type { AppMessage, Connection, IdleGap } from '../flows/index.js';
+import type { AppMessage, Connection, HandedOnAttempt, IdleGap } from '../flows/index.js';
 import { fmtSeconds, makeBracket } from './bracket.js';
 import type {
   AtRiskConnection, Destination, GoawayEvidence, Incident, IncidentKind, KeepaliveVerdict, ProbeEvidence, RequestEvidence, RetrySafety, RstEvidence, StreamEvidence, TimeoutBracket,
@@ -106,6 +106,10 @@ export class Detector {
   private readonly openAtEnd: OpenAtEnd[] = [];
   private openAtEndNotChecked = 0;
   private lastMicros = -Infinity;
+  /** Destinations of attempts taken as data, by numeric key (IPv4 address × 65536 + port), and the last one used. */
+  private readonly attemptDestinations = new Map<number, DestinationAcc>();
+  private lastAttemptKey = -1;
+  private lastAttemptDestination: DestinationAcc | null = null;
 
   constructor(private readonly options: DetectOptions) {}
 
@@ -120,6 +124,33 @@ export class Detector {
     if (c.lastMicros > this.lastMicros) this.lastMicros = c.lastMicros;
     this.rememberIfOpen(c);
     this.pending.push(...this.rules(c));
+  }
+
+  /**
+   * A connection attempt taken as data (one bare IPv4 SYN, never answered; see HandedOnAttempt):
+   * exactly what `onConnection` does with its record — one more connection to its destination,
+   * without probes or idle gaps (no incident rule can match one packet, and no server TTL), open
+   * at the end when the capture ended — without the record. Nothing allocated but the
+   * destination's first time and, for attempts open at the end, the at-risk check's entry.
+   */
+  onAttempt(a: HandedOnAttempt): void {
+    const key = a.serverV4 * 65536 + a.serverPort;
+    let d = this.lastAttemptKey === key ? this.lastAttemptDestination : null;
+    if (d === null) {
+      d = this.attemptDestinations.get(key) ?? this.destinationFor(a.serverText(), a.serverEndpoint(), 4);
+      this.attemptDestinations.set(key, d);
+      this.lastAttemptKey = key;
+      this.lastAttemptDestination = d;
+    }
+    d.connections++;
+    d.withoutProbes++; // its longest idle is 0: maxIdleWithoutProbes and maxGap stay
+    if (a.micros > this.lastMicros) this.lastMicros = a.micros;
+    if (a.endReason !== 'capture-end') return;
+    if (this.openAtEnd.length >= MAX_OPEN_AT_END) {
+      this.openAtEndNotChecked++;
+      return;
+    }
+    this.openAtEnd.push({ id: a.id, client: a.clientText(), server: d.server, lastFrame: a.frame, lastMicros: a.micros, keepalive: NO_PROBES_SEEN, probeIdle: null });
   }
 
   /**
@@ -363,16 +394,22 @@ export class Detector {
     return null;
   }
 
-  private aggregate(c: Connection): void {
-    let d = this.destinations.get(c.server);
+  /** The aggregate of one destination (`ip:port`), made the first time it is seen. */
+  private destinationFor(server: string, endpoint: HostPort, ipVersion: 4 | 6): DestinationAcc {
+    let d = this.destinations.get(server);
     if (!d) {
       d = {
-        server: c.server, endpoint: { ...c.endpoints.server, ipVersion: c.ipVersion }, connections: 0, ttlCounts: new Map(), withProbes: 0, withoutProbes: 0, maxIdleWithoutProbes: 0,
+        server, endpoint: { ...endpoint, ipVersion }, connections: 0, ttlCounts: new Map(), withProbes: 0, withoutProbes: 0, maxIdleWithoutProbes: 0,
         probeIdle: null, probeInterval: null, probes: 0, probesAnswered: 0, probesFromClient: false, probesFromServer: false, withApp: 0, appKind: null, appInterval: null, maxGap: 0,
         survived: null, survivedPacketGap: null, survivedIdle: null,
       };
-      this.destinations.set(c.server, d);
+      this.destinations.set(server, d);
     }
+    return d;
+  }
+
+  private aggregate(c: Connection): void {
+    const d = this.destinationFor(c.server, c.endpoints.server, c.ipVersion);
     d.connections++;
     const ttl = c.serverStats.ttl;
     if (ttl !== null) {
@@ -504,10 +541,13 @@ function openAtEndOf(c: Connection): OpenAtEnd {
   const probeIdle = idle.length ? Math.min(...idle) : null;
   const every = [cs.keepaliveIntervalSeconds, ss.keepaliveIntervalSeconds].filter((x): x is number => x !== null);
   const keepalive = probeIdle === null
-    ? 'no keepalive probes seen'
+    ? NO_PROBES_SEEN
     : `keepalive probes after ${fmtSeconds(probeIdle)} idle${every.length ? `, every ${fmtSeconds(Math.min(...every))}` : ''}`;
   return { id: c.id, client: c.client, server: c.server, lastFrame: c.lastFrame, lastMicros: c.lastMicros, keepalive, probeIdle };
 }
+
+/** What the at-risk check says of the keepalive of a connection that sent no probes. */
+const NO_PROBES_SEEN = 'no keepalive probes seen';
 
 /** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);

@@ -1,5 +1,6 @@
-import { TcpFlag, type DecodedPacket } from '../decode/index.js';
+import { TcpFlag, endpointText, formatIpv4, type DecodedPacket } from '../decode/index.js';
 import { u32 } from '../decode/bytes.js';
+import type { EndReason, HostPort } from './connection.js';
 
 /**
  * Connection attempts kept as data: a connection whose only packet so far is one IPv4 SYN
@@ -9,6 +10,8 @@ import { u32 } from '../decode/bytes.js';
  * per packet (the arrays double when full). The table turns a slot into a `LiveConnection` by
  * replaying the stored SYN into one, the moment a second packet arrives on the tuple or the
  * connection is handed on (expired, evicted, end of capture): the same record, byte for byte.
+ * Or, when the table's caller takes attempts as data (`analyze`: the detector needs only counts
+ * of them), an attempt is handed on as a `HandedOnAttempt` read from its slot — no object at all.
  */
 
 /** Bytes per slot over all columns and the hash index (see the columns below). */
@@ -104,6 +107,21 @@ export class AttemptStore {
     this.heads[b] = s;
     this.count++;
     return s;
+  }
+
+  /** Empties the store and lets go of its arrays (the end of the capture: every attempt was handed on). */
+  clear(): void {
+    const empty = new AttemptStore();
+    this.count = 0;
+    this.capacity = 0;
+    this.free = NONE;
+    this.heads = new Int32Array(0);
+    this.id = empty.id; this.frame = empty.frame; this.micros = empty.micros; this.queuePos = empty.queuePos;
+    this.clientV4 = empty.clientV4; this.serverV4 = empty.serverV4; this.seq = empty.seq; this.ack = empty.ack;
+    this.ifIndex = empty.ifIndex; this.hash = empty.hash; this.next = empty.next;
+    this.clientPort = empty.clientPort; this.serverPort = empty.serverPort; this.window = empty.window;
+    this.ipId = empty.ipId; this.flags = empty.flags; this.vlanOuter = empty.vlanOuter; this.vlanInner = empty.vlanInner;
+    this.ttl = empty.ttl; this.vlanCount = empty.vlanCount;
   }
 
   /** Frees a slot (its attempt became a connection object or was handed on). */
@@ -212,4 +230,67 @@ export class AttemptStore {
       this.free = s;
     }
   }
+}
+
+/**
+ * A connection attempt handed on as data: one bare IPv4 SYN from `client` to `server`, never
+ * answered, nothing else on its tuple — what its record would say without making one. Its record
+ * would have: no packet from the server (no server TTL), no idle gap, no keepalive probe, no app
+ * message, state S0, history `S`, `firstFrame` = `lastFrame` = `frame`, `firstMicros` = `lastMicros`
+ * = `micros`. The table gives one reused view, valid only during the call it is given to.
+ */
+export interface HandedOnAttempt {
+  readonly id: number;
+  readonly frame: number;
+  /** Capture time of its SYN (µs). */
+  readonly micros: number;
+  readonly clientPort: number;
+  readonly serverPort: number;
+  /** The server's IPv4 address as an unsigned 32-bit number (with the port: a numeric destination key). */
+  readonly serverV4: number;
+  readonly endReason: Extract<EndReason, 'capture-end' | 'evicted' | 'attempt-expired'>;
+  /** `ip:port` of each side, as the record's `client` / `server` spell it (made on each call). */
+  clientText(): string;
+  serverText(): string;
+  /** The record's `endpoints.server` (made on each call). */
+  serverEndpoint(): HostPort;
+}
+
+/** The view the table hands on (see HandedOnAttempt): points at one slot at a time. */
+export class AttemptView implements HandedOnAttempt {
+  slot = NONE;
+  endReason: HandedOnAttempt['endReason'] = 'capture-end';
+
+  constructor(private readonly store: AttemptStore) {}
+
+  get id(): number { return this.store.id[this.slot]!; }
+  get frame(): number { return this.store.frame[this.slot]!; }
+  get micros(): number { return this.store.micros[this.slot]!; }
+  get clientPort(): number { return this.store.clientPort[this.slot]!; }
+  get serverPort(): number { return this.store.serverPort[this.slot]!; }
+  get serverV4(): number { return this.store.serverV4[this.slot]!; }
+
+  clientText(): string {
+    return endpointText(ipv4Host(this.store.clientV4[this.slot]!), this.clientPort, 4);
+  }
+
+  serverText(): string {
+    return endpointText(ipv4Host(this.serverV4), this.serverPort, 4);
+  }
+
+  serverEndpoint(): HostPort {
+    return { host: ipv4Host(this.serverV4), port: this.serverPort };
+  }
+}
+
+/** Scratch bytes of an IPv4 address being formatted (ipv4Host). */
+const V4_BYTES = new Uint8Array(4);
+
+/** Dotted-quad text of an IPv4 address held as a 32-bit number (signed or not), as decode spells it. */
+export function ipv4Host(v4: number): string {
+  V4_BYTES[0] = v4 >>> 24;
+  V4_BYTES[1] = (v4 >>> 16) & 0xff;
+  V4_BYTES[2] = (v4 >>> 8) & 0xff;
+  V4_BYTES[3] = v4 & 0xff;
+  return formatIpv4(V4_BYTES, 0);
 }

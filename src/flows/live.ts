@@ -7,6 +7,7 @@ import type {
   AfterFin, Anomaly, AppMessage, CloseEvent, ConnState, Connection, EndReason, GapAftermath, HostPort, IdleGap, RoleSource, RstContext,
 } from './connection.js';
 import { Endpoint, EndpointState } from './endpoint.js';
+import { ipv4Host } from './attempts.js';
 import { SegmentTrace } from './trace.js';
 import { seqAdd, seqGt, seqLt } from './seq.js';
 
@@ -749,12 +750,7 @@ export class LiveConnection implements AppSink {
     const port = side === 'client' ? this.clientPort : this.serverPort;
     const v6 = side === 'client' ? this.clientAddr : this.serverAddr;
     if (v6 !== null) return { host: formatAddress(v6, 0, v6.length), port };
-    const v4 = side === 'client' ? this.clientV4 : this.serverV4;
-    V4_BYTES[0] = v4 >>> 24;
-    V4_BYTES[1] = (v4 >>> 16) & 0xff;
-    V4_BYTES[2] = (v4 >>> 8) & 0xff;
-    V4_BYTES[3] = v4 & 0xff;
-    return { host: formatAddress(V4_BYTES, 0, 4), port };
+    return { host: ipv4Host(side === 'client' ? this.clientV4 : this.serverV4), port };
   }
 }
 
@@ -829,8 +825,6 @@ export function asSmall(v: number): number {
   return (v | 0) === v ? v | 0 : v;
 }
 
-/** Scratch bytes of an IPv4 address being formatted (address()). */
-const V4_BYTES = new Uint8Array(4);
 
 function aftermathOf(a: OpenAftermath): GapAftermath {
   return {

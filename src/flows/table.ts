@@ -1,6 +1,6 @@
 import { DecodedPacket, TcpFlag } from '../decode/index.js';
 import { u32 } from '../decode/bytes.js';
-import { AttemptStore, isBareSyn } from './attempts.js';
+import { AttemptStore, AttemptView, isBareSyn, type HandedOnAttempt } from './attempts.js';
 import { BufferAccount } from './buffered.js';
 import type { Connection, RoleSource } from './connection.js';
 import { EndpointState } from './endpoint.js';
@@ -101,15 +101,22 @@ export class ConnectionTable {
   private readonly attempts = new AttemptStore();
   /** The packet a stored SYN is replayed from (its `data` holds the two addresses). */
   private readonly replayPacket = Object.assign(new DecodedPacket(), { data: new Uint8Array(8) });
+  /** The one view an attempt is handed on through (onAttempt). */
+  private readonly attemptView = new AttemptView(this.attempts);
 
   /**
    * `onClosed` (optional): told the moment a connection closes (RST, or FIN from both sides), while
    * it still lingers in the table for late packets — `flowdoc watch` reports its incident then.
+   * `onAttempt` (optional): takes attempts as data — an attempt still held as a slot when it is
+   * handed on (attempt timeout, eviction, end of capture) goes to it, read from the slot, instead
+   * of being made a connection and a record for `onFinished`; in the same place of the order.
+   * `analyze` counts them this way; `flows`, which prints a record per connection, does not.
    */
   constructor(
     private readonly options: TableOptions,
     private readonly onFinished: (c: Connection) => void,
     private readonly onClosed?: (c: LiveConnection) => void,
+    private readonly onAttempt?: (a: HandedOnAttempt) => void,
   ) {}
 
   /** Feeds one decoded TCP segment (status OK, not a fragment). */
@@ -210,12 +217,10 @@ export class ConnectionTable {
         const e = all[i++]!;
         this.finish(e, e.closedAtMicros >= 0 ? (e.client.firstRst || e.server.firstRst ? 'reset' : 'closed') : 'capture-end');
       } else {
-        const slot = slots[j++]!;
-        const e = this.materialize(slot);
-        this.attempts.remove(slot);
-        this.finish(e, 'capture-end');
+        this.handOnAttempt(slots[j++]!, 'capture-end');
       }
     }
+    this.attempts.clear();
     this.closedQueue.length = 0;
     this.closedHead = 0;
     this.attemptQueue.length = 0;
@@ -342,11 +347,10 @@ export class ConnectionTable {
       if (typeof e === 'number') { // still held as data: its one packet is its first and last
         if (this.attempts.micros[e]! + timeout > now) break;
         q[this.attemptHead++] = undefined;
-        const entry = this.materialize(e);
         this.attempts.queuePos[e] = -1;
-        this.dropAttempt(e);
         this.stats.attemptsExpired++;
-        this.finish(entry, 'attempt-expired');
+        this.handOnAttempt(e, 'attempt-expired');
+        this.dropAttempt(e);
         continue;
       }
       if (!isAttempt(e)) {
@@ -419,15 +423,29 @@ export class ConnectionTable {
         this.finish(a!, 'evicted');
       } else {
         j++;
-        const e = this.materialize(s);
-        this.dropAttempt(s);
         this.stats.evicted++;
-        this.finish(e, 'evicted');
+        this.handOnAttempt(s!, 'evicted');
+        this.dropAttempt(s!);
       }
     }
   }
 
-  /** A stored attempt leaves the table (its connection object was made to hand it on). */
+  /**
+   * Hands on an attempt still held as data: to onAttempt, read from its slot, or else as the
+   * record of the connection its SYN makes. The slot stays; the caller frees it afterwards.
+   */
+  private handOnAttempt(slot: number, reason: HandedOnAttempt['endReason']): void {
+    if (this.onAttempt) {
+      const v = this.attemptView;
+      v.slot = slot;
+      v.endReason = reason;
+      this.onAttempt(v);
+    } else {
+      this.finish(this.materialize(slot), reason);
+    }
+  }
+
+  /** A stored attempt leaves the table (after it was handed on). */
   private dropAttempt(slot: number): void {
     const pos = this.attempts.queuePos[slot]!;
     if (pos >= 0) this.attemptQueue[pos - this.attemptBase] = undefined;

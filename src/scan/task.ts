@@ -57,6 +57,8 @@ export async function runTask(task: ScanTask, options: RunTaskOptions = {}): Pro
       ...(logs.length > 0 && { logs: logs.map((l) => ({ hop: l.hop, file: l.file })) }),
       ...(stitch && { source: stitchedSource(ordered, stitch) }),
       ...(options.onProgress && { onProgress: options.onProgress }),
+      // A connection attempt (one bare SYN) survived no idle: its record is not needed here.
+      attemptRecords: false,
       onConnection: (c) => {
         // The same survivals the detector uses per capture: answered requests, and answered keepalive probes (packet gaps only).
         const s = c.longestSurvivedIdle;
