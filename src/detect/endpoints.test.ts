@@ -80,13 +80,9 @@ const PARSES_INPUT: Readonly<Record<string, string>> = {
   'src/sockets/parse.ts': '`ss -tino` output',
   'src/sockets/proc.ts': '/proc/net/tcp hex addresses',
   'src/correlate/correlate.ts': 'access-log address fields (UPSTREAM_LOCAL_ADDRESS …) in their several spellings',
-  'src/envoy/config.ts': 'Envoy config_dump socket addresses',
+  'src/envoy/config.ts': 'Envoy config_dump socket addresses and /clusters host addresses (envoyAddress)',
   'src/report/remedies/index.ts': 'Host headers / :authority / SNI (a name, with or without a port)',
   'src/writer/address.ts': 'test scripts name endpoints as text',
-  // Not yet data (listed in the issue report): `flowdoc sockets` and `flowdoc envoy` hand their
-  // destinations to the timeout remedies as `ip:port` text, which report/input.ts splits.
-  'src/report/input.ts': 'sockets / envoy destinations reach remedyForTimeout as text',
-  'src/sockets/analyze.ts': 'reads the port back out of its own ss rows (local / peer text)',
 };
 
 describe('no stage parses an address another stage formatted', () => {

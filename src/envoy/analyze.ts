@@ -9,7 +9,7 @@
  */
 import { KNOWN_IDLE_TIMEOUTS } from '../detect/index.js';
 import { KERNEL_KEEPALIVE_SECONDS } from '../sockets/index.js';
-import { istioClusterName, type ClusterConfig, type EnvoyConfig, type ListenerConfig } from './config.js';
+import { envoyAddress, istioClusterName, type ClusterConfig, type EnvoyConfig, type ListenerConfig } from './config.js';
 import type { CounterSnapshot } from './counters.js';
 import { compareSnapshots, type ClusterCounters, type CounterSeries } from './signature.js';
 
@@ -151,14 +151,14 @@ export function analyzeEnvoy(configs: readonly EnvoyConfig[], options: EnvoyOpti
     const skipped = v ? v.skipped : skipReason({ name: k.name, direction: named?.direction ?? null }) !== null;
     const { timeoutSeconds, basis } = v ? { timeoutSeconds: v.timeoutSeconds, basis: v.basis } : timeoutFor(k.hosts, options);
     const firstHost = k.hosts[0] ?? null;
-    const hostPort = firstHost ? /^(.*):(\d+)$/.exec(firstHost) : null;
+    const address = firstHost ? envoyAddress(firstHost) : null;
     return {
       ...k,
       flagged: k.flagged && !skipped, skipped,
       config: v ? { flagged: v.flagged, protectedBy: v.protectedBy, skipped: v.skipped } : null,
       tie: v ? tieOf(v, k) : null,
       host: v?.host ?? named?.host ?? null,
-      port: v?.port ?? named?.port ?? (hostPort ? Number(hostPort[2]) : null),
+      port: v?.port ?? named?.port ?? (address ? address.port : null),
       timeoutSeconds, basis,
     };
   });

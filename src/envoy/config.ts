@@ -134,7 +134,29 @@ function endpointsOf(c: Obj): string[] {
   return out;
 }
 
-const IP_LITERAL = /^(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\])$/;
+const IPV4_LITERAL = /^\d{1,3}(?:\.\d{1,3}){3}$/;
+const IPV6_LITERAL = /^[0-9a-fA-F:.]+$/;
+
+/** An Envoy address as data: an IP (`ipVersion` 4 or 6, IPv6 without brackets) or a DNS name (`ipVersion` null), and a port. */
+export interface EnvoyAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly ipVersion: 4 | 6 | null;
+}
+
+/**
+ * `10.0.0.1:80`, `[fd00::1]:80`, `backend.ns.svc:80` — the addresses Envoy's admin output writes
+ * (`/clusters` hosts) and the cluster endpoints read from `load_assignment` — as data; null
+ * without a numeric port.
+ */
+export function envoyAddress(text: string): EnvoyAddress | null {
+  const i = text.lastIndexOf(':');
+  if (i < 0 || !/^\d+$/.test(text.slice(i + 1))) return null;
+  const port = Number(text.slice(i + 1));
+  const h = text.slice(0, i);
+  if (h.startsWith('[') && h.endsWith(']') && IPV6_LITERAL.test(h.slice(1, -1))) return { host: h.slice(1, -1), port, ipVersion: 6 };
+  return { host: h, port, ipVersion: IPV4_LITERAL.test(h) ? 4 : null };
+}
 
 /** Istio's cluster names `direction|port|subset|host` (pilot/pkg/model/service.go BuildSubsetKey), split; null for other names. */
 export function istioClusterName(name: string): { direction: 'outbound' | 'inbound'; port: number; host: string | null } | null {
@@ -155,10 +177,9 @@ export function clusterOf(c: Obj, section: string): ClusterConfig | null {
   let host: string | null = istio?.host ?? null;
   let port: number | null = istio?.port ?? null;
   if (!istio && endpoints.length) {
-    const i = endpoints[0]!.lastIndexOf(':');
-    const h = endpoints[0]!.slice(0, i);
-    port = Number(endpoints[0]!.slice(i + 1));
-    host = IP_LITERAL.test(h) ? null : h;
+    const a = envoyAddress(endpoints[0]!)!;
+    port = a.port;
+    host = a.ipVersion === null ? a.host : null;
   }
   return {
     name, section, direction, host, port, endpoints,

@@ -5,7 +5,7 @@
  * `analyzeEnvoy`.
  */
 export { readEnvoyText, type EnvoyInput } from './read.js';
-export { configFromJson, durationSeconds, type ClusterConfig, type EnvoyConfig, type ListenerConfig, type SocketOptionConfig, type TcpKeepaliveConfig } from './config.js';
+export { configFromJson, durationSeconds, envoyAddress, type EnvoyAddress, type ClusterConfig, type EnvoyConfig, type ListenerConfig, type SocketOptionConfig, type TcpKeepaliveConfig } from './config.js';
 export { analyzeEnvoy, ENVOY_DEFAULT_IDLE_TIMEOUT_SECONDS, type ClusterCounterVerdict, type ClusterVerdict, type EnvoyOptions, type EnvoyReport } from './analyze.js';
 export { clustersFromText, statsFromText, STAT_NAMES, type CounterSnapshot } from './counters.js';
 export { compareSnapshots, type ClusterCounters, type CounterSeries, type StatValue } from './signature.js';

@@ -4,7 +4,7 @@
  * same remedies as `analyze` targeted at the flagged clusters' service names.
  */
 import Table from 'cli-table3';
-import type { ClusterCounterVerdict, ClusterVerdict, EnvoyReport, StatValue } from '../envoy/index.js';
+import { envoyAddress, type ClusterCounterVerdict, type ClusterVerdict, type EnvoyReport, type StatValue } from '../envoy/index.js';
 import { code, rich, strong, type Block } from './document.js';
 import { postmortemToHtml } from './html.js';
 import { postmortemToMarkdown } from './markdown.js';
@@ -34,11 +34,12 @@ export function envoyRemedies(r: EnvoyReport): Remedy[] {
     const k = counters.get(c.name);
     if (!(c.flagged || k?.flagged) || c.skipped || (!c.host && !c.endpoints.length && !k?.hosts.length) || c.port === null) continue;
     // The service name outlives pod IPs: a /clusters host only when the config names neither.
-    const destination = c.endpoints[0] ?? (c.host ? `${c.host}:${c.port}` : k?.hosts[0] ?? `${c.host}:${c.port}`);
+    const named = { host: c.host!, port: c.port, ipVersion: null };
+    const endpoint = (c.endpoints[0] && envoyAddress(c.endpoints[0])) || (c.host ? named : (k?.hosts[0] && envoyAddress(k.hosts[0])) || named);
     const findings = [`Envoy cluster ${c.name}: ${c.text}.`];
     if (k?.flagged) findings.push(`Its counters: ${k.text}; ${k.tie}.`);
     out.push(remedyForTimeout({
-      destination, host: c.host, hostSource: c.direction ? 'upstream-cluster' : null, protocol: c.http ? 'http' : 'data',
+      endpoint, host: c.host, hostSource: c.direction ? 'upstream-cluster' : null, protocol: c.http ? 'http' : 'data',
       timeoutSeconds: c.timeoutSeconds,
       timeoutSource: c.basis === 'lb-timeout' ? `the stated load-balancer timeout of ${c.timeoutSeconds} s` : `the shortest known middlebox default (${c.timeoutSeconds} s)`,
       findings,
@@ -50,7 +51,7 @@ export function envoyRemedies(r: EnvoyReport): Remedy[] {
   for (const k of counters.values()) {
     if (!k.flagged || k.config || k.port === null || (!k.host && !k.hosts.length)) continue;
     out.push(remedyForTimeout({
-      destination: k.host ? `${k.host}:${k.port}` : k.hosts[0]!, host: k.host, hostSource: k.host ? 'upstream-cluster' : null, protocol: 'http',
+      endpoint: k.host ? { host: k.host, port: k.port, ipVersion: null } : envoyAddress(k.hosts[0]!) ?? { host: k.hosts[0]!, port: k.port, ipVersion: null }, host: k.host, hostSource: k.host ? 'upstream-cluster' : null, protocol: 'http',
       timeoutSeconds: k.timeoutSeconds,
       timeoutSource: k.basis === 'lb-timeout' ? `the stated load-balancer timeout of ${k.timeoutSeconds} s` : `the shortest known middlebox default (${k.timeoutSeconds} s)`,
       findings: [`Envoy cluster ${k.name}: ${k.text}.`],

@@ -58,13 +58,6 @@ export function serverIdleBeforeFin(i: Incident): number | null {
 /** Incidents where the path forgot an idle connection (the ones the idle-timeout bracket and the keepalive fix are about). */
 export const isStale = (i: Incident): boolean => i.kind === 'stale-reuse-rst' || i.kind === 'stale-reuse-timeout' || i.kind === 'keepalive-too-slow';
 
-/** `10.0.0.1:80` → ['10.0.0.1', 80]; `[2001:db8::1]:443` → ['2001:db8::1', 443]. */
-export function hostPort(ep: string): [string, number] {
-  const i = ep.lastIndexOf(':');
-  const host = ep.slice(0, i);
-  return [host.startsWith('[') ? host.slice(1, -1) : host, Number(ep.slice(i + 1))];
-}
-
 /** Smallest / largest of many numbers without spreading them into arguments (which overflows the stack past ~100k). */
 export function minOf(values: Iterable<number>, empty = Infinity): number {
   let m = empty;

@@ -14,7 +14,7 @@
  * and is below it otherwise, so it is a lower bound of the keepalive time.
  */
 import { fmtSeconds, KNOWN_IDLE_TIMEOUTS, type KnownTimeout } from '../detect/index.js';
-import type { Snapshot, SocketDump, SocketRow, SocketTimer } from './types.js';
+import type { Snapshot, SocketDump, SocketEndpoint, SocketRow, SocketTimer } from './types.js';
 
 /** Share of the timeout past which an unprotected idle connection is at risk (the remedies' margin: they keep idles under half the timeout). */
 export const AT_RISK_SHARE = 0.5;
@@ -70,6 +70,11 @@ export interface SocketConnection {
 
 export interface SocketDestination {
   readonly destination: string;
+  /**
+   * `destination` as data, for the report's remedies. Not in the JSON (the sockets schema v1 has
+   * the text only): the report's JSON renderer leaves it out.
+   */
+  readonly endpoint: SocketEndpoint;
   /** Whether the snapshot is the client's side of these connections or the server's. */
   readonly role: 'client' | 'server';
   readonly connections: number;
@@ -127,12 +132,11 @@ export interface SocketsReport {
 }
 
 const SHORTEST_KNOWN = Math.min(...KNOWN_IDLE_TIMEOUTS.map((k) => k.seconds));
-const portOf = (e: string) => Number(e.slice(e.lastIndexOf(':') + 1));
 const iso = (micros: number | null) => (micros === null ? null : new Date(Math.floor(micros / 1000)).toISOString());
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
 function roleOf(row: SocketRow): 'client' | 'server' {
-  return portOf(row.local) < portOf(row.peer) ? 'server' : 'client';
+  return row.endpoints.local.port < row.endpoints.peer.port ? 'server' : 'client';
 }
 
 function minOrNull(...xs: (number | null)[]): number | null {
@@ -267,6 +271,9 @@ export function analyzeSockets(dumps: readonly SocketDump[], options: SocketsOpt
 
   const byDest = new Map<string, SocketConnection[]>();
   for (const c of current) byDest.set(c.destination, [...(byDest.get(c.destination) ?? []), c]);
+  // Each destination's address as data, from the row it was read from.
+  const endpointOf = new Map<string, SocketEndpoint>();
+  for (const { row, conn } of seen.values()) endpointOf.set(conn.destination, conn.role === 'client' ? row.endpoints.peer : row.endpoints.local);
   const destinations: SocketDestination[] = [];
   for (const [destination, cs] of byDest) {
     const t = timeoutFor(destination);
@@ -279,7 +286,7 @@ export function analyzeSockets(dumps: readonly SocketDump[], options: SocketsOpt
     const idles = cs.map((c) => c.idleSeconds).filter((x): x is number => x !== null);
     const v = vanished.filter((x) => x.destination === destination);
     destinations.push({
-      destination, role: cs[0]!.role, connections: cs.length,
+      destination, endpoint: endpointOf.get(destination)!, role: cs[0]!.role, connections: cs.length,
       keepaliveOn: cs.filter((c) => c.keepalive === 'on').length,
       keepaliveOff: cs.filter((c) => c.keepalive === 'off').length,
       keepaliveUnknown: cs.filter((c) => c.keepalive === 'unknown').length,

@@ -7,7 +7,8 @@
 import { parseDateLine } from './date.js';
 import { parseProcRow, PROC_HEADER } from './proc.js';
 import { parseSsTimer } from './timer.js';
-import type { SkippedLine, SocketDump, SocketRow, Snapshot, SocketSource } from './types.js';
+import { endpointText } from '../decode/index.js';
+import type { SkippedLine, SocketDump, SocketEndpoint, SocketRow, Snapshot, SocketSource } from './types.js';
 
 const SS_HEADER = /^(?:Netid\s+)?State\s+Recv-Q\s+Send-Q\s+Local\s+Address:Port\s+Peer\s+Address:Port/;
 const SS_STATES = new Set(['ESTAB', 'SYN-SENT', 'SYN-RECV', 'FIN-WAIT-1', 'FIN-WAIT-2', 'TIME-WAIT', 'UNCONN', 'CLOSE-WAIT', 'LAST-ACK', 'LISTEN', 'CLOSING', 'UNKNOWN']);
@@ -20,8 +21,8 @@ const LOCALE_DATE_YEAR = /(?:^|\s)(?:19|20)\d{2}(?:\s|$)/;
 
 interface OpenSnapshot { source: SocketSource; micros: number | null; dateText: string | null; line: number; rows: MutableRow[] }
 
-/** `10.0.0.1:443`, `[fd00::1]:443`, `[::ffff:10.0.0.1]:443`, older ss's unbracketed `fd00::1:443`, `fe80::1%eth0:22` → `ip:port`; null for `*` ports or service names. */
-export function normaliseEndpoint(text: string): { endpoint: string } | { error: string } {
+/** `10.0.0.1:443`, `[fd00::1]:443`, `[::ffff:10.0.0.1]:443`, older ss's unbracketed `fd00::1:443`, `fe80::1%eth0:22` → host (no brackets, no zone), port and IP version; an error for `*` ports or service names. */
+export function normaliseEndpoint(text: string): { endpoint: SocketEndpoint } | { error: string } {
   let host: string;
   let port: string;
   const b = /^\[([^\]]+)\]:(.+)$/.exec(text);
@@ -38,8 +39,10 @@ export function normaliseEndpoint(text: string): { endpoint: string } | { error:
   if (port === '*') return { error: 'no port (a listening socket)' };
   if (!/^\d{1,5}$/.test(port) || Number(port) > 65535) return { error: `port '${port}' is a service name: run ss with -n` };
   const v6 = host.includes(':');
-  return { endpoint: v6 ? `[${host.toLowerCase()}]:${Number(port)}` : `${host}:${Number(port)}` };
+  return { endpoint: v6 ? { host: host.toLowerCase(), port: Number(port), ipVersion: 6 } : { host, port: Number(port), ipVersion: 4 } };
 }
+
+const text = (e: SocketEndpoint) => endpointText(e.host, e.port, e.ipVersion);
 
 /** The key:value facts of ss -i's detail line that matter here. */
 function applyDetails(row: MutableRow, text: string): void {
@@ -85,7 +88,7 @@ function parseSsRow(line: string, n: number): SsRowResult {
   const peer = normaliseEndpoint(toks[i + 4]!);
   if ('error' in peer) return { skip: `peer address: ${peer.error}` };
   const row: MutableRow = {
-    state, local: local.endpoint, peer: peer.endpoint, recvQ, sendQ, timer: null,
+    state, local: text(local.endpoint), peer: text(peer.endpoint), endpoints: { local: local.endpoint, peer: peer.endpoint }, recvQ, sendQ, timer: null,
     lastsndMs: null, lastrcvMs: null, lastackMs: null, retransCurrent: null, retransTotal: null, unacked: null, inode: null, uid: null, line: n,
   };
   for (const tok of toks.slice(i + 5)) {

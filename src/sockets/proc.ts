@@ -6,7 +6,8 @@
  * clock ticks (USER_HZ = 100 on Linux); `retrnsmt` the retransmissions of the current segment;
  * `timeout` the unanswered probes. No lastsnd/lastrcv here: idle time is unknown.
  */
-import type { SocketRow, SocketTimer } from './types.js';
+import { endpointText } from '../decode/index.js';
+import type { SocketEndpoint, SocketRow, SocketTimer } from './types.js';
 
 export const PROC_HEADER = /^\s*sl\s+local_address\s+rem(?:ote)?_address\s+st\s+tx_queue\s+rx_queue\s+tr\s+tm->when\s+retrnsmt\s+uid\s+timeout\s+inode/;
 const USER_HZ = 100;
@@ -19,17 +20,17 @@ function wordBytes(hex: string): number[] {
   return [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
 }
 
-function address(hex: string): string | null {
+function address(hex: string): SocketEndpoint | null {
   const [a, p] = hex.split(':');
   if (!a || !p || !/^[0-9A-Fa-f]{4}$/.test(p)) return null;
   const port = parseInt(p, 16);
-  if (/^[0-9A-Fa-f]{8}$/.test(a)) return `${wordBytes(a).join('.')}:${port}`;
+  if (/^[0-9A-Fa-f]{8}$/.test(a)) return { host: wordBytes(a).join('.'), port, ipVersion: 4 };
   if (!/^[0-9A-Fa-f]{32}$/.test(a)) return null;
   const bytes: number[] = [];
   for (let i = 0; i < 32; i += 8) bytes.push(...wordBytes(a.slice(i, i + 8)));
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(((bytes[i]! << 8) | bytes[i + 1]!).toString(16));
-  return `[${compressV6(groups)}]:${port}`;
+  return { host: compressV6(groups), port, ipVersion: 6 };
 }
 
 /** RFC 5952 text: the longest run (≥ 2) of zero groups becomes `::`; IPv4-mapped addresses keep their dotted tail. */
@@ -73,7 +74,7 @@ export function parseProcRow(raw: string, n: number): { row: SocketRow } | { ski
   };
   return {
     row: {
-      state: STATES[st]!, local, peer, sendQ: parseInt(tx, 16), recvQ: parseInt(rx, 16), timer,
+      state: STATES[st]!, local: endpointText(local.host, local.port, local.ipVersion), peer: endpointText(peer.host, peer.port, peer.ipVersion), endpoints: { local, peer }, sendQ: parseInt(tx, 16), recvQ: parseInt(rx, 16), timer,
       lastsndMs: null, lastrcvMs: null, lastackMs: null,
       retransCurrent: parseInt(t[6]!, 16), retransTotal: null, unacked: null,
       uid: Number(t[7]), inode: Number(t[9]), line: n,

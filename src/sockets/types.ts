@@ -21,13 +21,22 @@ export interface SocketTimer {
 
 export type SocketSource = 'ss' | 'proc-net-tcp';
 
+/** A socket's address as data: IPv6 without brackets or zone, lower case; parsed once, where the text is read. */
+export interface SocketEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly ipVersion: 4 | 6;
+}
+
 /** One TCP socket in one snapshot. */
 export interface SocketRow {
   /** `ESTAB`, `TIME-WAIT`, … (ss's names; /proc/net/tcp's state codes are mapped to them). */
   readonly state: string;
-  /** `ip:port` (`[v6]:port`), as in the analysis report. */
+  /** `ip:port` (`[v6]:port`), as in the analysis report (made from `endpoints`). */
   readonly local: string;
   readonly peer: string;
+  /** The two addresses as data. */
+  readonly endpoints: { readonly local: SocketEndpoint; readonly peer: SocketEndpoint };
   readonly recvQ: number;
   readonly sendQ: number;
   readonly timer: SocketTimer | null;

@@ -6,14 +6,15 @@
  */
 import type { Destination, IncidentKind } from '../../detect/index.js';
 import { fmtDuration } from '../time.js';
-import { hostPort, isStale, minOf, serverIdleBeforeFin, type ReportIncident, type ReportInput } from '../input.js';
+import { isStale, minOf, serverIdleBeforeFin, type ReportIncident, type ReportInput } from '../input.js';
 import { grpcKeepalive, h2ConnectionKeepalive, h2Notes } from './h2.js';
 import { appSnippets } from './app.js';
 import { destinationRule, drHost, gatewayKeepalive, serviceEntry, type MeshTarget } from './istio.js';
-import { oneRulePerHost } from './per-host.js';
+import { oneRulePerHost, type RemedyAt } from './per-host.js';
 import { belowServerKeepAlive, chooseIdleTimeout, chooseKeepalive, type Measurement } from './numbers.js';
 import type { KeepaliveSettings, Remedy, RemedyLayer, RemedyProblem, RemedySnippet } from './types.js';
 import { connectionFilter } from '../wireshark-filter.js';
+import { endpointText } from '../../decode/index.js';
 
 export type { KeepaliveSettings, Remedy, RemedyLayer, RemedyProblem, RemedySnippet } from './types.js';
 export { cleanDown, chooseKeepalive, chooseIdleTimeout, belowServerKeepAlive, type Measurement } from './numbers.js';
@@ -22,26 +23,26 @@ export { SOCKET_OPTIONS } from './istio.js';
 
 /** One remedy per destination with incidents, in the order of `destinations` (most incidents first). */
 export function computeRemedies(result: ReportInput): Remedy[] {
-  const out: Remedy[] = [];
+  const out: RemedyAt[] = [];
   for (const d of result.destinations) {
     if (d.incidents === 0) {
       // Before the first 503: connections idle past a timeout the user stated will fail on next use.
       const stated = result.options.lbTimeout ? result.options.lbTimeout.byServer[d.server] ?? result.options.lbTimeout.seconds : null;
       const risky = (result.atRisk ?? []).filter((a) => a.server === d.server);
-      if (risky.length && stated !== null && stated !== undefined) out.push(remedyForRisk(d, stated, risky.length));
+      if (risky.length && stated !== null && stated !== undefined) out.push({ remedy: remedyForRisk(d, stated, risky.length), endpoint: d.endpoint });
       continue;
     }
     const incidents = result.incidents.filter((i) => i.server === d.server);
     if (incidents.length === 0) continue;
-    out.push(remedyFor(d, incidents));
+    out.push({ remedy: remedyFor(d, incidents), endpoint: d.endpoint });
   }
   return oneRulePerHost(out);
 }
 
 /** Keepalive and idle timeout below a stated load-balancer timeout, for a destination with connections at risk and no incident yet. */
 function remedyForRisk(d: Destination, stated: number, risky: number): Remedy {
-  const { host: ip, port } = d.endpoint;
-  const target: MeshTarget = { host: null, inMesh: false, ip, port, protocol: 'data', destination: d.server };
+  const { host: ip, port, ipVersion } = d.endpoint;
+  const target: MeshTarget = { host: null, inMesh: false, ip, ipVersion, port, protocol: 'data', destination: d.server };
   const m: Measurement = { failedSeconds: stated, failedFrame: null, survivedSeconds: null, survivedFrame: null, survivedIgnored: null, measure: 'packet-gap' };
   const k = chooseKeepalive(m);
   const h = chooseIdleTimeout(m);
@@ -66,10 +67,10 @@ function remedyForRisk(d: Destination, stated: number, risky: number): Remedy {
 }
 
 function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy {
-  const { host: ip, port } = d.endpoint;
+  const { host: ip, port, ipVersion } = d.endpoint;
   const named = hostName(incidents);
   const protocol = incidents.some((i) => i.request?.protocol === 'http') ? 'http' : incidents.some((i) => i.request?.protocol === 'tls') ? 'tls' : 'data';
-  const target: MeshTarget = { host: named?.host ?? null, inMesh: named ? inMesh(named.host) : false, ip, port, protocol, destination: d.server };
+  const target: MeshTarget = { host: named?.host ?? null, inMesh: named ? inMesh(named.host) : false, ip, ipVersion, port, protocol, destination: d.server };
   const label = named ? `${named.host} (${d.server})` : d.server;
   const stale = incidents.filter(isStale);
   const fin = incidents.filter((i) => i.kind === 'reuse-after-fin');
@@ -226,10 +227,21 @@ function snippetsFor(target: MeshTarget, label: string, keepalive: KeepaliveSett
   return snippets;
 }
 
+/**
+ * A destination as data: an IP address (`ipVersion` 4 or 6, IPv6 without brackets) or a DNS name
+ * (`ipVersion` null, e.g. an Envoy cluster's service host) and a port. The report writes it as
+ * `ip:port` / `[v6]:port` / `name:port`.
+ */
+export interface RemedyEndpoint {
+  readonly host: string;
+  readonly port: number;
+  readonly ipVersion: 4 | 6 | null;
+}
+
 /** What a remedy sized from a known timeout (not from failed requests) is about. */
 export interface TimeoutEvidence {
-  /** `ip:port` of the server side. */
-  readonly destination: string;
+  /** The server side as data, from where the evidence came (a socket's peer, an Envoy endpoint or service host). */
+  readonly endpoint: RemedyEndpoint;
   /** A service name (e.g. an Envoy cluster's), when the evidence has one. */
   readonly host: string | null;
   readonly hostSource: Remedy['hostSource'];
@@ -251,9 +263,10 @@ export interface TimeoutEvidence {
  * for an incident, with the timeout in the place of the shortest failed idle.
  */
 export function remedyForTimeout(e: TimeoutEvidence): Remedy {
-  const [ip, port] = hostPort(e.destination);
-  const target: MeshTarget = { host: e.host, inMesh: e.host ? inMesh(e.host) : false, ip, port, protocol: e.protocol, destination: e.destination };
-  const label = e.host ? `${e.host} (${e.destination})` : e.destination;
+  const { host: ip, port, ipVersion } = e.endpoint;
+  const destination = endpointText(ip, port, ipVersion ?? 4);
+  const target: MeshTarget = { host: e.host, inMesh: e.host ? inMesh(e.host) : false, ip, ipVersion, port, protocol: e.protocol, destination };
+  const label = e.host ? `${e.host} (${destination})` : destination;
   const m: Measurement = { failedSeconds: e.timeoutSeconds, failedFrame: null, survivedSeconds: null, survivedFrame: null, survivedIgnored: null, measure: 'packet-gap' };
   const k = chooseKeepalive(m);
   const h = chooseIdleTimeout(m);
@@ -266,7 +279,7 @@ export function remedyForTimeout(e: TimeoutEvidence): Remedy {
   const notes = [...(e.notes ?? [])];
   if (!target.inMesh && snippets.some((s) => s.layer === 'client-sidecar')) notes.push(`${label} is outside the mesh (${e.host ? 'not a *.svc name' : 'only an IP was seen'}): the DestinationRule applies to the ServiceEntry's host ${drHost(target)}.`);
   return {
-    destination: e.destination, host: e.host, hostSource: e.hostSource, inMesh: target.inMesh, port, protocol: e.protocol,
+    destination, host: e.host, hostSource: e.hostSource, inMesh: target.inMesh, port, protocol: e.protocol,
     incidents: 0, incidentsByKind: {}, problems: ['idle-drop'],
     headline: `${label}: ${headline.join('; ') || 'no configuration fix applies'}.`,
     keepalive: k.settings, idleTimeoutSeconds: h.seconds, serverKeepAliveSeconds: null, primaryLayer: e.primaryLayer,

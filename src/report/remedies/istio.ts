@@ -22,7 +22,9 @@ export interface MeshTarget {
   /** The service name when known, else null (the IP is used). */
   readonly host: string | null;
   readonly inMesh: boolean;
+  /** The destination's address (a DNS name when `ipVersion` is null). */
   readonly ip: string;
+  readonly ipVersion: 4 | 6 | null;
   readonly port: number;
   readonly protocol: 'http' | 'tls' | 'data';
   /** `ip:port`, for comments. */
@@ -56,7 +58,7 @@ export function serviceEntry(t: MeshTarget, ports: readonly number[] = [t.port])
     metadata: { name: k8sName('flowdoc', host) },
     spec: {
       hosts: isIp ? [commented(host, 'any name: the address below is what matches the traffic')] : [host],
-      ...(isIp ? { addresses: [t.ip.includes(':') ? `${t.ip}/128` : `${t.ip}/32`] } : {}),
+      ...(isIp ? { addresses: [t.ipVersion === 6 ? `${t.ip}/128` : `${t.ip}/32`] } : {}),
       ports: ports.map((p) => ({ number: p, name: `${portProtocol(t).toLowerCase()}-${p}`, protocol: portProtocol(t) })),
       location: 'MESH_EXTERNAL',
       resolution: isIp ? 'STATIC' : 'DNS',

@@ -6,20 +6,27 @@
  * share one rule, with the smallest values of all of them (the strictest timeout wins, so it is
  * safe for every destination), placed under the remedy with the most incidents; the others point to it.
  */
-import { hostPort } from '../input.js';
 import { destinationRule, drHost, serviceEntry, type MeshTarget } from './istio.js';
+import type { RemedyEndpoint } from './index.js';
 import type { KeepaliveSettings, Remedy, RemedySnippet } from './types.js';
 
 const isRule = (s: RemedySnippet) => s.title.startsWith('Istio DestinationRule');
 const isEntry = (s: RemedySnippet) => s.title.startsWith('Istio ServiceEntry');
 
-function targetOf(r: Remedy): MeshTarget {
-  const [ip, port] = hostPort(r.destination);
-  return { host: r.host, inMesh: r.inMesh, ip, port, protocol: r.protocol, destination: r.destination };
+/** A remedy and its destination as data (the evidence's endpoint, never read back from `destination`). */
+export interface RemedyAt {
+  readonly remedy: Remedy;
+  readonly endpoint: RemedyEndpoint;
 }
 
 /** The remedies as given, with one DestinationRule / ServiceEntry per host. Order is kept. */
-export function oneRulePerHost(remedies: readonly Remedy[]): Remedy[] {
+export function oneRulePerHost(items: readonly RemedyAt[]): Remedy[] {
+  const remedies = items.map((x) => x.remedy);
+  const endpoints = new Map(items.map((x) => [x.remedy, x.endpoint]));
+  const targetOf = (r: Remedy): MeshTarget => {
+    const e = endpoints.get(r)!;
+    return { host: r.host, inMesh: r.inMesh, ip: e.host, ipVersion: e.ipVersion, port: e.port, protocol: r.protocol, destination: r.destination };
+  };
   const byHost = new Map<string, number[]>();
   remedies.forEach((r, k) => {
     if (r.host === null || !r.snippets.some(isRule)) return;
