@@ -1,4 +1,5 @@
 import { fmtSeconds, hopsCloser, type Incident } from '../detect/index.js';
+import { keepaliveImplied } from '../shared/keepalive-words.js';
 import type { HopEvidence, LogMatch, Verdict } from './types.js';
 
 /**
@@ -67,7 +68,7 @@ export function decideVerdict(i: Incident, hops: readonly HopEvidence[], matches
         faultyHop: null,
         segment: { after, before },
         culprit: origin === 'server' ? 'server' : i.gaveUp === 'keepalive-timeout' || origin === 'middlebox' ? 'middlebox' : 'unknown',
-        reason: `keepalive is on but too slow: the first probe came after ${fmtSeconds(p.idleBeforeFirstProbeSeconds)} idle, and the path ${between(after, before)} had already forgotten the connection — it ${by}; ${p.implies}`,
+        reason: `keepalive is on but too slow: the first probe came after ${fmtSeconds(p.idleBeforeFirstProbeSeconds)} idle, and the path ${between(after, before)} had already forgotten the connection — it ${by}; ${keepaliveImplied(p.idleBeforeFirstProbeSeconds, p.intervalSeconds)}`,
         confidence: contradiction ? 'low' : origin === 'unknown' && i.gaveUp !== 'keepalive-timeout' ? 'low' : 'high',
       };
     }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeBytes } from '../../test/support/analyze.js';
+import { rstReason } from '../report/index.js';
 import { CaptureScript, type TcpConversation } from '../writer/index.js';
 import { connectionFilter, displayFilter } from '../report/index.js';
 
@@ -67,7 +68,7 @@ describe('incident rules', () => {
     c.rst('server', { ttl: 250 });
     const r = await analyzeBytes(cap.toPcap());
     expect(r.incidents[0]!.rst).toMatchObject({ origin: 'middlebox', rstHops: 5, serverHops: 4 });
-    expect(r.incidents[0]!.rst!.reason).toMatch(/different network stack/);
+    expect(rstReason(r.incidents[0]!.rst!)).toMatch(/different network stack/);
   });
 
   it('finds stale-reuse-timeout: the request after idle is retransmitted with no answer until the client resets', async () => {

@@ -461,7 +461,7 @@ export class Detector {
       const v = rstOrigin(p.rstTtl, serverTtl);
       rst = {
         frame: p.rstFrame, time: t(p.rstMicros)!, from: p.rstFromServer ? c.server : c.client, ttl: p.rstTtl, serverTtl,
-        origin: v.origin, rstHops: v.rstHops, serverHops: v.serverHops, reason: v.reason,
+        origin: v.origin, rstHops: v.rstHops, serverHops: v.serverHops,
       };
     }
     const request = requestEvidence(c, p.requestFrame, t);
@@ -479,7 +479,7 @@ export class Detector {
       frame: p.probe.frame, time: t(p.probe.micros)!, from: p.probe.side === 'client' ? c.client : c.server, side: p.probe.side,
       idleBeforeFirstProbeSeconds: round6(p.probe.idleBefore), packetGapSeconds: round6(p.probe.packetGap),
       probes: p.probe.probes, answered: p.probe.answered,
-      implies: impliedKeepalive(p.probe.idleBefore, p.probe.side === 'client' ? c.clientStats.keepaliveIntervalSeconds : c.serverStats.keepaliveIntervalSeconds),
+      intervalSeconds: (p.probe.side === 'client' ? c.clientStats : c.serverStats).keepaliveIntervalSeconds,
     };
     const lastBeforeMicros = p.lastBeforeMicros;
     const requestMicros = p.requestMicros ?? (p.requestFrame === null ? null : requestMessage(c, p.requestFrame)?.micros ?? null);
@@ -555,37 +555,16 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 function retrySafety(p: PendingIncident, request: RequestEvidence | null): RetrySafety {
   const method = request?.protocol === 'http' ? request.method ?? null : null;
   const idempotent = method === null ? null : IDEMPOTENT.has(method.toUpperCase());
-  const what = method ? `the ${method}` : 'the request';
-  if (p.kind === 'keepalive-too-slow' && p.requestFrame === null) {
-    return { requestAcked: null, ackFrame: null, method: null, idempotent: null, safe: true, text: 'no request was lost with the connection itself (a keepalive probe found it dead); requests sent on it later fail before reaching the server and are safe to retry on a new connection' };
-  }
-  if (p.kind === 'reuse-after-goaway') {
-    return { requestAcked: null, ackFrame: null, method, idempotent, safe: true, text: `the server's GOAWAY promised it would not process streams above ${p.goaway?.lastStreamId ?? 'its last stream id'} (RFC 9113 §6.8): ${what} was never processed and is safe to retry on a new connection` };
-  }
-  if (p.kind === 'reuse-after-fin') {
-    return { requestAcked: false, ackFrame: null, method, idempotent, safe: true, text: `the server had already closed the connection (FIN): ${what} was never read by its application and is safe to retry on a new connection` };
-  }
-  if (p.requestAcked === null) {
-    return {
-      requestAcked: null, ackFrame: null, method, idempotent, safe: idempotent === true ? true : null,
-      text: idempotent === true ? `${what} is idempotent: safe to retry` : `the capture does not show whether the server received ${what}; retry only idempotent requests`,
-    };
-  }
-  if (!p.requestAcked) {
-    return { requestAcked: false, ackFrame: null, method, idempotent, safe: true, text: `nothing acknowledged ${what}'s bytes before the ${p.rstFrame !== null ? 'RST' : 'client gave up'}: it never reached the server — safe to retry on a new connection` };
-  }
+  // A keepalive probe found the connection dead: no request was lost with it.
+  if (p.kind === 'keepalive-too-slow' && p.requestFrame === null) return { requestAcked: null, ackFrame: null, method: null, idempotent: null, safe: true };
+  // GOAWAY promised the stream would not be processed (RFC 9113 §6.8).
+  if (p.kind === 'reuse-after-goaway') return { requestAcked: null, ackFrame: null, method, idempotent, safe: true };
+  // The server had closed (FIN): its application never read the request.
+  if (p.kind === 'reuse-after-fin') return { requestAcked: false, ackFrame: null, method, idempotent, safe: true };
+  if (p.requestAcked === null) return { requestAcked: null, ackFrame: null, method, idempotent, safe: idempotent === true ? true : null };
+  if (!p.requestAcked) return { requestAcked: false, ackFrame: null, method, idempotent, safe: true };
   const safe = idempotent === true ? true : idempotent === false ? false : null;
-  return {
-    requestAcked: true, ackFrame: p.requestAckFrame, method, idempotent, safe,
-    text: `the server side acknowledged ${what}'s bytes (frame ${p.requestAckFrame}) before the ${p.rstFrame !== null ? 'RST' : 'failure'}: it may have been processed — ${safe === true ? 'it is idempotent, so a retry is safe' : safe === false ? `a blind retry of a ${method} could apply it twice` : 'retry only if the request is idempotent'}`,
-  };
-}
-
-/** What a first probe after `idle` seconds (and probes `interval` apart) says about the sender's settings. */
-function impliedKeepalive(idle: number, interval: number | null): string {
-  const rounded = Math.round(idle);
-  const dflt = Math.abs(idle - 7200) < 5 ? ' — the Linux default tcp_keepalive_time (7200 s), which is also what an Envoy/Istio tcpKeepalive without `time` uses' : '';
-  return `its TCP keepalive time (TCP_KEEPIDLE / tcp_keepalive_time) is about ${rounded} s${interval !== null ? `, interval about ${Math.round(interval)} s` : ''}${dflt}`;
+  return { requestAcked: true, ackFrame: p.requestAckFrame, method, idempotent, safe };
 }
 
 function keepaliveVerdict(d: DestinationAcc, incidents: readonly Incident[], b: TimeoutBracket | null, stated: number | null, threshold: number): KeepaliveVerdict {

@@ -27,8 +27,7 @@ export interface RstEvidence {
   /** Hops between the capture point and the RST's sender, and the server, inferred from TTLs (null when unknown). */
   readonly rstHops: number | null;
   readonly serverHops: number | null;
-  /** One sentence: why flowdoc thinks so. */
-  readonly reason: string;
+  // No sentence here: report words why (report/evidence-text.ts `rstReason`, the JSON `reason`).
 }
 
 export interface RequestEvidence {
@@ -98,8 +97,12 @@ export interface ProbeEvidence {
   /** Probes sent in the gap, and how many the peer answered with an ACK. */
   readonly probes: number;
   readonly answered: number;
-  /** What the figures imply about the sender's configuration, in one sentence. */
-  readonly implies: string;
+  /**
+   * The sender's keepalive interval (TCP_KEEPINTVL), its shortest gap between probes on this
+   * connection; null when it sent one probe. What the figures imply about its configuration is
+   * worded by report (`probeImplies`, the JSON `implies`); the v2 JSON carries only that wording.
+   */
+  readonly intervalSeconds: number | null;
 }
 
 /**
@@ -117,7 +120,7 @@ export interface RetrySafety {
   readonly idempotent: boolean | null;
   /** Safe to retry on a new connection (null: cannot tell). */
   readonly safe: boolean | null;
-  readonly text: string;
+  // No sentence here: report words it from these fields and the incident's kind, frames and GOAWAY (`retryText`, the JSON `text`).
 }
 
 import type { HostPort } from '../flows/index.js';

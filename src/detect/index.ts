@@ -3,4 +3,4 @@ export { fmtSeconds, makeBracket, SURVIVED_MIN_SHARE, type Bracket, type Bracket
 export type { Incident, IncidentKind, Destination, RstEvidence, RequestEvidence, RstOrigin, TimeoutBracket, KeepaliveVerdict, AtRiskConnection, ProbeEvidence, RetrySafety, StreamEvidence, GoawayEvidence, HostPort } from './incident.js';
 export { INCIDENT_KIND_MEANINGS } from './incident.js';
 export { KNOWN_IDLE_TIMEOUTS, candidatesIn, type KnownTimeout } from './middleboxes.js';
-export { rstOrigin, hopsFromTtl } from './ttl.js';
+export { rstOrigin, hopsFromTtl, initialTtl } from './ttl.js';

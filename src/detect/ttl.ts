@@ -9,7 +9,8 @@ export function hopsFromTtl(ttl: number): number {
   return 0;
 }
 
-function initialTtl(ttl: number): number {
+/** The common initial TTL a packet with this TTL most likely started at. */
+export function initialTtl(ttl: number): number {
   for (const initial of INITIAL_TTLS) if (ttl <= initial) return initial;
   return 255;
 }
@@ -18,7 +19,6 @@ export interface OriginVerdict {
   origin: RstOrigin;
   rstHops: number | null;
   serverHops: number | null;
-  reason: string;
 }
 
 /**
@@ -29,28 +29,10 @@ export interface OriginVerdict {
  */
 export function rstOrigin(rstTtl: number, serverTtl: number | null): OriginVerdict {
   const rstHops = hopsFromTtl(rstTtl);
-  if (serverTtl === null) {
-    return { origin: 'unknown', rstHops, serverHops: null, reason: `RST TTL ${rstTtl}; the server sent no other packet in this capture to compare with` };
-  }
+  if (serverTtl === null) return { origin: 'unknown', rstHops, serverHops: null };
   const serverHops = hopsFromTtl(serverTtl);
-  if (rstTtl === serverTtl) {
-    return { origin: 'server', rstHops, serverHops, reason: `RST TTL ${rstTtl} equals the server's TTL ${serverTtl}: same distance, sent by the server (or a proxy terminating TCP at its address)` };
-  }
-  if (initialTtl(rstTtl) !== initialTtl(serverTtl)) {
-    return {
-      origin: 'middlebox', rstHops, serverHops,
-      reason: `RST TTL ${rstTtl} (initial ${initialTtl(rstTtl)}, ${rstHops} hops) vs server TTL ${serverTtl} (initial ${initialTtl(serverTtl)}, ${serverHops} hops): a different network stack forged it`,
-    };
-  }
-  if (rstTtl > serverTtl) {
-    const closer = rstTtl - serverTtl;
-    return {
-      origin: 'middlebox', rstHops, serverHops,
-      reason: `RST TTL ${rstTtl} vs server TTL ${serverTtl}: it came from ${closer} hop${closer === 1 ? '' : 's'} closer than the server — a middlebox forged it`,
-    };
-  }
-  return {
-    origin: 'unknown', rstHops, serverHops,
-    reason: `RST TTL ${rstTtl} is lower than the server's ${serverTtl}: it travelled farther than the server's packets (a path change, or a device beyond the server)`,
-  };
+  const origin: RstOrigin = rstTtl === serverTtl ? 'server'
+    : initialTtl(rstTtl) !== initialTtl(serverTtl) || rstTtl > serverTtl ? 'middlebox'
+    : 'unknown'; // lower than the server's: it travelled farther (a path change, or a device beyond the server)
+  return { origin, rstHops, serverHops };
 }

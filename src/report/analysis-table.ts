@@ -1,5 +1,6 @@
 import Table from 'cli-table3';
 import type { Destination } from '../detect/index.js';
+import { probeImplies, retryText, rstReason } from './evidence-text.js';
 import { incidentSummary } from './incident-summary.js';
 import { httpRequestText, truncationText } from './request-text.js';
 import { checkCommands, packetCulprit, requestLabel, rstShort } from './facts.js';
@@ -154,10 +155,10 @@ function incidentNarrative(i: ReportIncident, n: number, file: string, st: Style
     say(`${safe(httpRequestText(s.method, s.path, s.truncated))}${s.truncated ? ` (${truncationText(s.truncated)})` : ''}${s.requestId ? `  x-request-id ${safe(s.requestId)}` : ''}${s.grpc ? `  gRPC ${safe(s.grpc)}` : ''}${logs ? `  log ${logs}` : ''}`, `   stream ${s.streamId}: `);
   }
   if (i.streamsNotListed) say(`${i.streamsNotListed} more not listed`, '   streams: ', st.dim);
-  if (i.probe) say(`${safe(i.probe.implies)}; with only SO_KEEPALIVE set, Linux waits 7200 s before the first probe`, '   keepalive: ');
-  if (i.rst) say(safe(i.rst.reason), '   RST: ', st.dim);
+  if (i.probe) say(`${safe(probeImplies(i.probe))}; with only SO_KEEPALIVE set, Linux waits 7200 s before the first probe`, '   keepalive: ');
+  if (i.rst) say(safe(rstReason(i.rst)), '   RST: ', st.dim);
   else say(packetCulprit(i), '   who: ', st.dim);
-  if (i.retry) say(safe(i.retry.text), '   retry: ', i.retry.safe === false ? st.red : st.dim);
+  if (i.retry) say(safe(retryText(i)), '   retry: ', i.retry.safe === false ? st.red : st.dim);
   for (const m of i.logs ?? []) {
     say(`${safe(m.hop)} ${safe(m.file)}:${m.line}: ${safe(m.meaning)}`, '   log: ');
   }

@@ -4,6 +4,7 @@
  * renderers escape it.
  */
 import { INCIDENT_KIND_MEANINGS, type IncidentKind } from '../detect/index.js';
+import { rstReason } from './evidence-text.js';
 import { httpRequestText } from './request-text.js';
 import type { LogMatch } from '../correlate/index.js';
 import { isStale, lastRetransmissionTime, maxOf, minOf, serverFinTime, type ReportIncident, type ReportInput } from './input.js';
@@ -52,7 +53,7 @@ export function packetCulprit(i: ReportIncident): string {
       ? `the server's own stack reset the request it received after closing (TTL ${r.ttl} = the server's)`
       : `the RST came from the server's distance (TTL ${r.ttl} = the server's): the server itself, or a proxy terminating TCP at its address, had forgotten the connection`;
   }
-  return `unknown sender (${r.reason})`;
+  return `unknown sender (${rstReason(r)})`;
 }
 
 /** Which hop is at fault: the logs' verdict when there is one, else what the packets say. */

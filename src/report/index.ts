@@ -51,8 +51,9 @@ export function renderHtml(result: ReportInput, options: RenderOptions = {}): st
 export { renderAnalysisTable, TABLE_WIDTH } from './analysis-table.js';
 export { renderFlowsTable } from './flows-table.js';
 export { makeStyle, type Style } from './style.js';
-export { renderJson, toJsonReport, jsonIncident, SCHEMA_VERSION, type JsonReport, type JsonIncidentExtras } from './json.js';
 export { connectionFilter, displayFilter, filterAround, frameRange } from './wireshark-filter.js';
+export { renderJson, toJsonReport, jsonIncident, SCHEMA_VERSION, type JsonIncident, type JsonIncidentExtras, type JsonProbe, type JsonReport } from './json.js';
+export { probeImplies, retryText, rstReason, type RetryInput } from './evidence-text.js';
 export { incidentSummary, citeFrame, type FrameCitation, type SummaryInput } from './incident-summary.js';
 export { buildPostmortem, type Postmortem, type PostmortemOptions } from './postmortem.js';
 export { postmortemToMarkdown } from './markdown.js';

@@ -1,3 +1,5 @@
+import type { ProbeEvidence, RetrySafety, RstEvidence } from '../detect/index.js';
+import { probeImplies, retryText, rstReason } from './evidence-text.js';
 import { incidentSummary } from './incident-summary.js';
 import type { ReportIncident, ReportInput } from './input.js';
 import { computeRemedies, type Remedy } from './remedies/index.js';
@@ -6,19 +8,34 @@ import { connectionFilter, displayFilter } from './wireshark-filter.js';
 /** Version of the JSON report's shape; `schema/analysis-v2.schema.json` describes it. Bumped on any breaking change. */
 export const SCHEMA_VERSION = 2 as const;
 
-/** What the JSON form adds to an incident: the Wireshark filters made from its data, and its sentence. */
+/**
+ * What the JSON form adds to an incident: the Wireshark filters made from its data, and the
+ * sentences worded from its evidence — each where schema v2 has always had it.
+ */
 export interface JsonIncidentExtras {
   /** A Wireshark display filter isolating the evidence: the connection from its first key frame to its last. */
   readonly displayFilter: string;
   /** The connection's part of displayFilter, without its frame range. */
   readonly connectionFilter: string;
+  /** The RST with why flowdoc says who sent it (`reason`). */
+  readonly rst: (RstEvidence & { readonly reason: string }) | null;
+  /** The probe with what its timing implies (`implies`, in place of the interval it is worded from). */
+  readonly probe?: JsonProbe;
+  /** The retry safety with its sentence (`text`). */
+  readonly retry: RetrySafety & { readonly text: string };
   readonly summary: string;
 }
+
+/** v2 carries the probe's interval only as the words it implies. */
+export type JsonProbe = Omit<ProbeEvidence, 'intervalSeconds'> & { readonly implies: string };
+
+/** An incident as JSON carries it. */
+export type JsonIncident<I extends ReportIncident = ReportIncident> = Omit<I, 'rst' | 'probe' | 'retry'> & JsonIncidentExtras;
 
 /** The JSON report: the whole analysis, its schema version first and the computed remedies last. */
 export interface JsonReport extends Omit<ReportInput, 'incidents'> {
   readonly schemaVersion: typeof SCHEMA_VERSION;
-  readonly incidents: readonly (ReportIncident & JsonIncidentExtras)[];
+  readonly incidents: readonly JsonIncident[];
   readonly remedies: readonly Remedy[];
 }
 
@@ -30,19 +47,28 @@ export function toJsonReport(r: ReportInput, remedies: readonly Remedy[] = compu
 
 /**
  * An incident as JSON carries it: the evidence, its Wireshark filters (just before `history`,
- * where schema v1 put them) and its sentence (`summary`), all made here from that evidence.
+ * where schema v1 put them), the RST's `reason`, the probe's `implies`, the retry's `text` (last
+ * in their objects) and its sentence (`summary`), all made here from that evidence.
  */
-export function jsonIncident<I extends ReportIncident>(i: I): I & JsonIncidentExtras {
+export function jsonIncident<I extends ReportIncident>(i: I): JsonIncident<I> {
   const out: Record<string, unknown> = {};
   const filters = () => { out.displayFilter = displayFilter(i); out.connectionFilter = connectionFilter(i.endpoints); };
   for (const [k, v] of Object.entries(i)) {
     if (k === 'displayFilter' || k === 'connectionFilter' || k === 'summary') continue; // a re-rendered report's own: made again
     if (k === 'history') filters();
-    out[k] = v;
+    if (k === 'rst') out.rst = i.rst && { ...i.rst, reason: rstReason(i.rst) };
+    else if (k === 'probe') out.probe = i.probe && jsonProbe(i.probe);
+    else if (k === 'retry') out.retry = { ...i.retry, text: retryText(i) };
+    else out[k] = v;
   }
   if (!('displayFilter' in out)) filters();
   out.summary = incidentSummary(i);
-  return out as unknown as I & JsonIncidentExtras;
+  return out as unknown as JsonIncident<I>;
+}
+
+function jsonProbe(p: ProbeEvidence): JsonProbe {
+  const { intervalSeconds: _worded, ...figures } = p;
+  return { ...figures, implies: probeImplies(p) };
 }
 
 /** The JSON report as text: two-space indented, ending in a newline. */

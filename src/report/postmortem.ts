@@ -4,6 +4,7 @@
  * verdict and the commands to check it, then destinations, logs and the remedies.
  */
 import type { HopEvidence, VantageEvidence, VantageVerdict } from '../correlate/index.js';
+import { probeImplies, retryText, rstReason } from './evidence-text.js';
 import { incidentSummary } from './incident-summary.js';
 import { httpRequestText, truncationText } from './request-text.js';
 import { code, link, rich, strong, type Block, type IncidentTimeline, type Rich, type TimelinePoint, type TimelineVantage } from './document.js';
@@ -206,17 +207,17 @@ function incidentSection(i: ReportIncident, n: number, file: string): Block[] {
   if (i.probe) {
     const p = i.probe;
     ev('keepalive probe', `frame ${p.frame} at ${p.time} from `, code(p.from), `: the first probe came ${fmtDuration(p.idleBeforeFirstProbeSeconds)} after the last real packet; ${p.probes} probe${p.probes === 1 ? '' : 's'}, ${p.answered} answered; ${fmtDuration(p.packetGapSeconds)} of silence before this one`);
-    ev('keepalive setting', `${cap(p.implies)}. When only SO_KEEPALIVE is set, Linux (and Envoy's tcpKeepalive without \`time\`) waits tcp_keepalive_time = 7200 s before the first probe.`);
+    ev('keepalive setting', `${cap(probeImplies(p))}. When only SO_KEEPALIVE is set, Linux (and Envoy's tcpKeepalive without \`time\`) waits tcp_keepalive_time = 7200 s before the first probe.`);
     if (i.frames.laterRequest !== undefined) ev('later request', `frame ${i.frames.laterRequest}: the application sent a request on the dead connection afterwards (part of this incident)`);
   }
-  ev('retry', i.retry ? `${cap(i.retry.text)}.` : '-');
+  ev('retry', i.retry ? `${cap(retryText(i))}.` : '-');
   if (i.kind === 'stale-reuse-timeout') {
     const lr = lastRetransmissionTime(i);
     ev('retransmissions', `${i.retransmissions}${i.frames.lastRetransmission !== undefined ? `, the last frame ${i.frames.lastRetransmission}${lr ? ` at ${lr}` : ''}` : ''}; then ${i.gaveUp === 'client-rst' ? 'the client reset the connection' : i.gaveUp === 'client-fin' ? 'the client closed it' : 'the capture ended'}`);
   }
   if (i.rst) {
     ev('RST', `frame ${i.rst.frame} at ${i.rst.time} from `, code(i.rst.from), `, TTL ${i.rst.ttl} vs the server's ${i.rst.serverTtl ?? 'unknown'}: ${i.rst.origin}`);
-    ev('RST origin', i.rst.reason);
+    ev('RST origin', rstReason(i.rst));
   }
   ev('who broke it (packets)', packetCulprit(i));
   b.push({ kind: 'table', head: ['evidence', ''], rows });

@@ -57,7 +57,7 @@ describe('the package entry', () => {
     for (const name of [
       'analyzeCapture', 'analyzeCaptures', 'runFlows', 'captureInfo', 'readCapture', 'PacketDecoder', 'ConnectionTable',
       'Detector', 'readLogFile', 'correlate', 'renderAnalysis', 'renderTable', 'renderJson', 'renderMarkdown', 'renderHtml',
-      'renderFlowsTable', 'incidentSummary', 'computeRemedies', 'scanArchive', 'mergeShards', 'renderScanTable', 'renderScanJson', 'analyzeSockets',
+      'renderFlowsTable', 'incidentSummary', 'rstReason', 'probeImplies', 'retryText', 'computeRemedies', 'scanArchive', 'mergeShards', 'renderScanTable', 'renderScanJson', 'analyzeSockets',
     ] as const) {
       expect(typeof flowdoc[name], name).toBe('function');
     }

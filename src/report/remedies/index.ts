@@ -5,6 +5,7 @@
  * kind of incident.
  */
 import type { Destination, IncidentKind } from '../../detect/index.js';
+import { rstReason } from '../evidence-text.js';
 import { fmtDuration } from '../time.js';
 import { isStale, minOf, serverIdleBeforeFin, type ReportIncident, type ReportInput } from '../input.js';
 import { grpcKeepalive, h2ConnectionKeepalive, h2Notes } from './h2.js';
@@ -167,7 +168,7 @@ function remedyFor(d: Destination, incidents: readonly ReportIncident[]): Remedy
   if (inflight.length) {
     problems.push('server-reset');
     const origins = [...new Set(inflight.map((i) => i.rst?.origin ?? 'unknown'))];
-    rationale.push(`${inflight.length} request${inflight.length === 1 ? ' was' : 's were'} reset while in flight, not after idle (RST from ${origins.join('/')}${inflight[0].rst ? `: ${inflight[0].rst.reason}` : ''}). No keepalive or idle timeout fixes that: look at the server — its logs and restarts at the RST times, request size and connection limits, and any proxy that terminates TCP at its address.`);
+    rationale.push(`${inflight.length} request${inflight.length === 1 ? ' was' : 's were'} reset while in flight, not after idle (RST from ${origins.join('/')}${inflight[0].rst ? `: ${rstReason(inflight[0].rst)}` : ''}). No keepalive or idle timeout fixes that: look at the server — its logs and restarts at the RST times, request size and connection limits, and any proxy that terminates TCP at its address.`);
     if (!headline.length) headline.push('look at the server: it reset requests in flight (not an idle problem)');
   }
 
