@@ -134,6 +134,29 @@ function startsWith(b: Uint8Array, o: number, prefix: Uint8Array): boolean {
 
 const isDigit = (c: number): boolean => c >= 0x30 && c <= 0x39;
 
+/**
+ * The Content-Length value as `Number(text.trim())` reads it. A value of 1–15 decimal digits (the
+ * one every real message sends) is read from the bytes, no string made per message; anything else
+ * (empty, signs, hex, exponents, 16+ digits) goes through Number() on the text, so every odd value
+ * reads exactly as before.
+ */
+function contentLengthValue(b: Uint8Array, start: number, end: number): number {
+  let s = start, e = end;
+  while (s < e && isSpace(b[s]!)) s++;
+  while (e > s && isSpace(b[e - 1]!)) e--;
+  if (e - s >= 1 && e - s <= 15) {
+    let n = 0;
+    let k = s;
+    for (; k < e; k++) {
+      const c = b[k]!;
+      if (c < 0x30 || c > 0x39) break;
+      n = n * 10 + (c - 0x30);
+    }
+    if (k === e) return n;
+  }
+  return Number(latin1Trimmed(b, start, end));
+}
+
 function indexOfLf(b: Uint8Array, from: number, end: number): number {
   for (let i = from; i < end; i++) if (b[i] === 0x0a) return i;
   return -1;
@@ -226,7 +249,7 @@ export function parseHead(b: Uint8Array, o: number, end: number): HttpHead | nul
         break;
       case 14:
         if (nameIs(b, ns, ne, HEADER.CONTENT_LENGTH)) {
-          const n = Number(latin1Trimmed(b, colon + 1, e));
+          const n = contentLengthValue(b, colon + 1, e);
           if (Number.isInteger(n) && n >= 0) contentLength = n;
         }
         break;
