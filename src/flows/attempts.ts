@@ -14,8 +14,8 @@ import type { EndReason, HostPort } from './connection.js';
  * of them), an attempt is handed on as a `HandedOnAttempt` read from its slot — no object at all.
  */
 
-/** Bytes per slot over all columns and the hash index (see the columns below). */
-export const BYTES_PER_ATTEMPT = 8 * 4 + 4 * 8 + 2 * 7 + 1 * 2;
+/** Bytes per slot over all columns and the hash index (see the columns below; the index: two i32 per entry, two entries per slot). */
+export const BYTES_PER_ATTEMPT = 8 * 4 + 4 * 7 + 2 * 7 + 1 * 2 + 2 * 2 * 4;
 
 const NONE = -1;
 
@@ -40,12 +40,18 @@ export class AttemptStore {
   serverV4 = new Uint32Array(0);
   seq = new Uint32Array(0);
   ack = new Uint32Array(0);
-  /** i32: LINUX_SLL2 interface index (-1: none), the tuple hash, the next slot of the hash chain (or of the free list). */
+  /** i32: LINUX_SLL2 interface index (-1: none), the tuple hash, the next slot of the free list. */
   ifIndex = new Int32Array(0);
   hash = new Int32Array(0);
   next = new Int32Array(0);
-  /** Hash index: chain heads, one per slot of capacity (a power of two). */
-  private heads = new Int32Array(0);
+  /**
+   * Hash index, open addressing with linear probing: entry i is index[2i] = the tuple hash and
+   * index[2i + 1] = slot + 1 (0: empty), side by side so a probe costs one cache miss (a chain
+   * head and each member's hash in separate arrays cost two to three on a flood of 1 M slots).
+   * 2 × capacity entries, so at most half full; deletion shifts later entries back (no tombstones).
+   */
+  private index = new Int32Array(0);
+  private indexMask = 0;
   // u16 / i16: ports, window, IP id, flags, VLAN ids (-1: none).
   clientPort = new Uint16Array(0);
   serverPort = new Uint16Array(0);
@@ -70,12 +76,24 @@ export class AttemptStore {
    */
   find(hash: number, src: number, dst: number, srcPort: number, dstPort: number): number {
     if (this.count === 0) return NONE;
-    for (let s = this.heads[hash & (this.capacity - 1)]!; s !== NONE; s = this.next[s]!) {
-      if (this.hash[s] !== hash) continue;
+    const index = this.index, mask = this.indexMask;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const e = index[2 * i + 1]!;
+      if (e === 0) return NONE;
+      if (index[2 * i] !== hash) continue;
+      const s = e - 1;
       const cp = this.clientPort[s]!, sp = this.serverPort[s]!, c = this.clientV4[s]!, v = this.serverV4[s]!;
       if ((cp === srcPort && sp === dstPort && c === src && v === dst) || (cp === dstPort && sp === srcPort && c === dst && v === src)) return s;
     }
-    return NONE;
+  }
+
+  /** Puts slot s (hash h) into the index at the first empty entry of its probe sequence. */
+  private indexAdd(s: number, h: number): void {
+    const index = this.index, mask = this.indexMask;
+    let i = h & mask;
+    while (index[2 * i + 1] !== 0) i = (i + 1) & mask;
+    index[2 * i] = h;
+    index[2 * i + 1] = s + 1;
   }
 
   /** Stores a bare SYN (isBareSyn) as a new attempt; returns its slot. */
@@ -102,9 +120,7 @@ export class AttemptStore {
     this.vlanInner[s] = p.vlanInner;
     this.ttl[s] = p.ttl;
     this.hash[s] = hash;
-    const b = hash & (this.capacity - 1);
-    this.next[s] = this.heads[b]!;
-    this.heads[b] = s;
+    this.indexAdd(s, hash);
     this.count++;
     return s;
   }
@@ -115,7 +131,8 @@ export class AttemptStore {
     this.count = 0;
     this.capacity = 0;
     this.free = NONE;
-    this.heads = new Int32Array(0);
+    this.index = new Int32Array(0);
+    this.indexMask = 0;
     this.id = empty.id; this.frame = empty.frame; this.micros = empty.micros; this.queuePos = empty.queuePos;
     this.clientV4 = empty.clientV4; this.serverV4 = empty.serverV4; this.seq = empty.seq; this.ack = empty.ack;
     this.ifIndex = empty.ifIndex; this.hash = empty.hash; this.next = empty.next;
@@ -126,13 +143,21 @@ export class AttemptStore {
 
   /** Frees a slot (its attempt became a connection object or was handed on). */
   remove(s: number): void {
-    const b = this.hash[s]! & (this.capacity - 1);
-    if (this.heads[b] === s) this.heads[b] = this.next[s]!;
-    else {
-      let prev = this.heads[b]!;
-      while (this.next[prev] !== s) prev = this.next[prev]!;
-      this.next[prev] = this.next[s]!;
+    const index = this.index, mask = this.indexMask;
+    let i = this.hash[s]! & mask;
+    while (index[2 * i + 1] !== s + 1) i = (i + 1) & mask;
+    // Backward shift: move up each later entry of the run that may sit at i (its home is not
+    // cyclically in (i, j]), so every entry stays reachable from its home without tombstones.
+    for (let j = (i + 1) & mask; index[2 * j + 1] !== 0; j = (j + 1) & mask) {
+      const home = index[2 * j]! & mask;
+      if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+        index[2 * i] = index[2 * j]!;
+        index[2 * i + 1] = index[2 * j + 1]!;
+        i = j;
+      }
     }
+    index[2 * i] = 0;
+    index[2 * i + 1] = 0;
     this.id[s] = 0;
     this.next[s] = this.free;
     this.free = s;
@@ -217,14 +242,10 @@ export class AttemptStore {
     this.vlanOuter = i16(this.vlanOuter); this.vlanInner = i16(this.vlanInner);
     this.ttl = u8(this.ttl); this.vlanCount = u8(this.vlanCount);
     this.capacity = cap;
-    // Rebuild the index for the new size (chains keep their slots; new slots go on the free list).
-    this.heads = new Int32Array(cap).fill(NONE);
-    for (let s = 0; s < old; s++) {
-      if (this.id[s] === 0) continue;
-      const b = this.hash[s]! & (cap - 1);
-      this.next[s] = this.heads[b]!;
-      this.heads[b] = s;
-    }
+    // Rebuild the index for the new size (new slots go on the free list).
+    this.index = new Int32Array(4 * cap);
+    this.indexMask = 2 * cap - 1;
+    for (let s = 0; s < old; s++) if (this.id[s] !== 0) this.indexAdd(s, this.hash[s]!);
     for (let s = cap - 1; s >= old; s--) {
       this.next[s] = this.free;
       this.free = s;
