@@ -23,7 +23,7 @@ export { captureInfo, type CaptureInfo } from './analysis/info.js';
 export { readCapture, CaptureError, type CaptureRecord, type CaptureSummary } from './capture/index.js';
 export { PacketDecoder, DecodedPacket, DecodeStatus, describePacket } from './decode/index.js';
 export { ConnectionTable, DEFAULT_TABLE_OPTIONS, type Connection, type TableOptions } from './flows/index.js';
-export { Detector, INCIDENT_KIND_MEANINGS, type DetectOptions, type Incident, type IncidentKind, type Destination } from './detect/index.js';
+export { Detector, INCIDENT_KIND_MEANINGS, sameHostPort, type DetectOptions, type Incident, type IncidentKind, type Destination, type HostPort } from './detect/index.js';
 export { readLogFile, parseLogText, LogError, type LogEntry } from './logs/index.js';
 export { correlate, type CorrelatedIncident, type HopLogs, type CorrelateOptions, type Verdict } from './correlate/index.js';
 
@@ -42,6 +42,9 @@ export {
   retryText,
   displayFilter,
   connectionFilter,
+  formatHostPort,
+  formatEnds,
+  formatPath,
   computeRemedies,
   REPORT_FORMATS,
   SCHEMA_VERSION,

@@ -1,3 +1,4 @@
+import { endpointText } from '../decode/index.js';
 import { fmtSeconds, hopsCloser, type Incident } from '../detect/index.js';
 import { keepaliveImplied } from '../shared/keepalive-words.js';
 import type { HopEvidence, LogMatch, Verdict } from './types.js';
@@ -8,6 +9,9 @@ import type { HopEvidence, LogMatch, Verdict } from './types.js';
  * and before the first that did not. Hops are taken in the order the user gave them (path order).
  */
 export function decideVerdict(i: Incident, hops: readonly HopEvidence[], matches: readonly LogMatch[], haveLogs: boolean): Verdict {
+  // The two ends in the one spelling of an endpoint (decode's), made from the data.
+  const client = endpointText(i.endpoints.client.host, i.endpoints.client.port, i.endpoints.ipVersion);
+  const server = endpointText(i.endpoints.server.host, i.endpoints.server.port, i.endpoints.ipVersion);
   const idle = i.idleSeconds !== null ? fmtSeconds(i.idleSeconds) : null;
   const saw = hops.filter((h) => h.sawRequest);
   const lastSaw = lastIndex(hops, (h) => h.sawRequest);
@@ -18,7 +22,7 @@ export function decideVerdict(i: Incident, hops: readonly HopEvidence[], matches
   const contradiction = firstMissing >= 0 && hops.some((h, n) => n > firstMissing && h.sawRequest);
   const clientHop = hops.find((h) => h.role === 'client-side')?.hop ?? after;
   const signature = matches.some((m) => m.entry.flags.includes('UC') || (m.entry.responseCodeDetails ?? '').includes('connection_termination'));
-  const between = (a: string | null, b: string | null) => a && b ? `between ${a} and ${b}` : a ? `after ${a}` : b ? `before ${b}` : `between the client ${i.client} and the server ${i.server}`;
+  const between = (a: string | null, b: string | null) => a && b ? `between ${a} and ${b}` : a ? `after ${a}` : b ? `before ${b}` : `between the client ${client} and the server ${server}`;
   const never = before ? `; ${before} never received the request` : '';
 
   switch (i.kind) {
@@ -40,7 +44,7 @@ export function decideVerdict(i: Incident, hops: readonly HopEvidence[], matches
           faultyHop: before,
           segment: { after, before },
           culprit: 'server',
-          reason: `the server side ${i.server} had forgotten a connection idle for ${idle} and reset the request (its RST TTL matches the server's): its idle timeout, or that of a proxy terminating TCP at its address, is shorter than ${clientHop ?? 'the client'}'s pool idle time${never}`,
+          reason: `the server side ${server} had forgotten a connection idle for ${idle} and reset the request (its RST TTL matches the server's): its idle timeout, or that of a proxy terminating TCP at its address, is shorter than ${clientHop ?? 'the client'}'s pool idle time${never}`,
           confidence: contradiction ? 'low' : haveLogs && saw.length > 0 ? 'high' : 'medium',
         };
       }
@@ -77,7 +81,7 @@ export function decideVerdict(i: Incident, hops: readonly HopEvidence[], matches
         faultyHop: clientHop,
         segment: { after, before },
         culprit: 'server',
-        reason: `the server ${i.server} closed the idle connection (FIN, frame ${i.frames.serverFin}) and ${clientHop ?? `the client ${i.client}`} still sent a request on it${idle ? ` ${idle} after its last packet` : ''}: the client's idle timeout must be shorter than the server's keep-alive timeout`,
+        reason: `the server ${server} closed the idle connection (FIN, frame ${i.frames.serverFin}) and ${clientHop ?? `the client ${client}`} still sent a request on it${idle ? ` ${idle} after its last packet` : ''}: the client's idle timeout must be shorter than the server's keep-alive timeout`,
         confidence: contradiction ? 'low' : 'high',
       };
     case 'reuse-after-goaway':
@@ -85,7 +89,7 @@ export function decideVerdict(i: Incident, hops: readonly HopEvidence[], matches
         faultyHop: clientHop,
         segment: { after, before },
         culprit: 'server',
-        reason: `the server ${i.server} said GOAWAY (frame ${i.frames.goaway}, last stream ${i.goaway?.lastStreamId ?? '?'}) and ${clientHop ?? `the client ${i.client}`} still opened ${i.streams && i.streams.length > 1 ? `${i.streams.length} streams` : 'a stream'} above it: the client's HTTP/2 pool must stop using a connection on GOAWAY, and its idle timeout must be shorter than the server's`,
+        reason: `the server ${server} said GOAWAY (frame ${i.frames.goaway}, last stream ${i.goaway?.lastStreamId ?? '?'}) and ${clientHop ?? `the client ${client}`} still opened ${i.streams && i.streams.length > 1 ? `${i.streams.length} streams` : 'a stream'} above it: the client's HTTP/2 pool must stop using a connection on GOAWAY, and its idle timeout must be shorter than the server's`,
         confidence: contradiction ? 'low' : 'high',
       };
     case 'reset-in-flight':
@@ -93,7 +97,7 @@ export function decideVerdict(i: Incident, hops: readonly HopEvidence[], matches
         faultyHop: before ?? hops.find((h) => h.role === 'server-side')?.hop ?? null,
         segment: { after, before },
         culprit: i.rst?.origin === 'middlebox' ? 'middlebox' : i.rst?.origin === 'server' ? 'server' : 'unknown',
-        reason: `${i.rst?.origin === 'middlebox' ? 'a middlebox' : i.server} reset the connection while a request was in flight (not after idle): look at ${i.rst?.origin === 'middlebox' ? 'the device between client and server' : `the server's own logs`}`,
+        reason: `${i.rst?.origin === 'middlebox' ? 'a middlebox' : server} reset the connection while a request was in flight (not after idle): look at ${i.rst?.origin === 'middlebox' ? 'the device between client and server' : `the server's own logs`}`,
         confidence: 'medium',
       };
   }

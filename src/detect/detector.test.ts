@@ -28,7 +28,7 @@ describe('incident rules', () => {
     expect(r.incidents).toHaveLength(1);
     const i = r.incidents[0]!;
     expect(i).toMatchObject({
-      kind: 'stale-reuse-rst', client: '10.0.0.1:40000', server: '10.9.9.9:80',
+      kind: 'stale-reuse-rst', endpoints: { client: { host: '10.0.0.1', port: 40000 }, server: { host: '10.9.9.9', port: 80 }, ipVersion: 4 },
       frames: { lastBeforeIdle, request: req, rst },
       keepaliveProbes: { client: 0, server: 0 },
       request: { protocol: 'http', method: 'GET', path: '/orders/7', requestId: 'req-42', host: 'orders.internal' },
@@ -198,7 +198,7 @@ describe('incident rules', () => {
     c.rst('server', { ttl: 64 });
     const r = await analyzeBytes(cap.toPcap());
     expect(r.incidents).toHaveLength(1);
-    expect(r.incidents[0]).toMatchObject({ kind: 'stale-reuse-rst', client: '10.0.0.1:51000', server: '10.9.9.9:443', request: { protocol: 'data' } });
+    expect(r.incidents[0]).toMatchObject({ kind: 'stale-reuse-rst', endpoints: { client: { host: '10.0.0.1', port: 51000 }, server: { host: '10.9.9.9', port: 443 }, ipVersion: 4 }, request: { protocol: 'data' } });
   });
 
   it('works over IPv6 with hop limits', async () => {
@@ -208,7 +208,7 @@ describe('incident rules', () => {
     c.clientSends(GET('/v6', 'r10'), { ack: false });
     c.rst('server', { ttl: 64 });
     const r = await analyzeBytes(cap.toPcapng({ linkType: 1 }));
-    expect(r.incidents[0]).toMatchObject({ kind: 'stale-reuse-rst', client: '[2001:db8::10]:40000', rst: { origin: 'middlebox', ttl: 64, serverTtl: 60 } });
+    expect(r.incidents[0]).toMatchObject({ kind: 'stale-reuse-rst', endpoints: { client: { host: '2001:db8::10', port: 40000 }, ipVersion: 6 }, rst: { origin: 'middlebox', ttl: 64, serverTtl: 60 } });
     expect(displayFilter(r.incidents[0]!)).toMatch(/^ipv6\.addr == 2001:db8::10 && ipv6\.addr == 2001:db8:9::9 && /);
     expect(r.incidents[0]!.endpoints).toEqual({ client: { host: '2001:db8::10', port: 40000 }, server: { host: '2001:db8:9::9', port: 80 }, ipVersion: 6 });
   });

@@ -6,6 +6,7 @@ import type {
   HostPort,
 } from './incident.js';
 import { hopsFromTtl, rstOrigin } from './ttl.js';
+import { sameHostPort } from './incident.js';
 
 export interface DetectOptions {
   /** Idle gaps at least this long (seconds) before a request make a stale-reuse incident possible. */
@@ -326,7 +327,7 @@ export class Detector {
     for (const c of open) {
       if (!brackets.has(c.server)) {
         const d = this.destinations.get(c.server);
-        brackets.set(c.server, d ? bracket(d, incidents.filter((i) => i.server === c.server), this.statedTimeout(c.server)) : null);
+        brackets.set(c.server, d ? bracket(d, incidents.filter((i) => sameHostPort(i.endpoints.server, c.endpoints.server)), this.statedTimeout(c.server)) : null);
       }
       const b = brackets.get(c.server)!;
       if (b === null && this.statedTimeout(c.server) === null) continue;
@@ -347,7 +348,7 @@ export class Detector {
     const end = captureEndMicros ?? this.lastMicros;
     const atRisk: AtRiskConnection[] = [];
     const partial = [...this.destinations.values()].map((d) => {
-      const mine = incidents.filter((i) => i.server === d.server);
+      const mine = incidents.filter((i) => sameHostPort(i.endpoints.server, d.endpoint));
       return { d, mine, bracket: bracket(d, mine, this.statedTimeout(d.server)) };
     });
     const byServer = new Map(partial.map((x) => [x.d.server, x]));
@@ -486,8 +487,6 @@ export class Detector {
     const incident: Incident = {
       kind: p.kind,
       connection: c.id,
-      client: c.client,
-      server: c.server,
       endpoints: { client: c.endpoints.client, server: c.endpoints.server, ipVersion: c.ipVersion },
       idleSeconds: p.idleSeconds === null ? null : round6(p.idleSeconds),
       maxPacketGapSeconds: p.maxPacketGapSeconds === null ? null : round6(p.maxPacketGapSeconds),

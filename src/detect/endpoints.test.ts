@@ -59,6 +59,25 @@ describe('endpoints handed on as data', () => {
     expect(v6.snippets.map((s) => s.code).join('\n')).toContain('2001:db8::1:0:0:9');
   });
 
+  it('incidents carry their ends only as data; the report writes client/server, in the JSON just before endpoints', async () => {
+    const { result: r } = await connectionsOf(staleCapture().toPcap());
+    const { renderJson, renderTable, renderMarkdown, toJsonReport } = await import('../report/index.js');
+    for (const i of r.incidents) expect(Object.keys(i).filter((k) => k === 'client' || k === 'server')).toEqual([]);
+    const json = toJsonReport(r);
+    expect(json.incidents.map((i) => Object.keys(i).slice(0, 5))).toEqual([
+      ['kind', 'connection', 'client', 'server', 'endpoints'], ['kind', 'connection', 'client', 'server', 'endpoints'],
+    ]);
+    expect(json.incidents.map((i) => [i.client, i.server])).toEqual([['10.0.0.1:40000', '10.9.9.9:80'], ['[2001:db8::1]:40001', '[2001:db8::1:0:0:9]:443']]);
+    // A re-rendered report (its own client/server strings on the incidents) renders the same.
+    const text = renderJson(r);
+    const again = JSON.parse(text) as typeof r;
+    expect(renderJson(again)).toBe(text);
+    expect(renderTable(again)).toBe(renderTable(r));
+    expect(renderMarkdown(again)).toBe(renderMarkdown(r));
+    expect(renderTable(r)).toContain('[2001:db8::1]:40001');
+    expect(renderMarkdown(r)).toContain('`[2001:db8::1]:40001 → [2001:db8::1:0:0:9]:443`');
+  });
+
   it('flowdoc flows --host and --port match the data, IPv6 included', async () => {
     const dir = (await import('node:fs')).mkdtempSync(join((await import('node:os')).tmpdir(), 'flowdoc-endpoints-'));
     const file = join(dir, 'two.pcap');

@@ -126,13 +126,19 @@ export interface RetrySafety {
 import type { HostPort } from '../flows/index.js';
 export type { HostPort };
 
+/**
+ * Whether two ends are the same (an incident's server and a destination's `endpoint`), compared
+ * as data, not as their text: an IPv4 and an IPv6 host never spell alike, so host and port decide.
+ */
+export function sameHostPort(a: HostPort, b: HostPort): boolean {
+  return a.port === b.port && a.host === b.host;
+}
+
 export interface Incident {
   readonly kind: IncidentKind;
   /** Id of the connection (as in `flowdoc flows`). */
   readonly connection: number;
-  /** The two ends for display (`10.0.0.1:80`, `[2001:db8::1]:443`); `endpoints` has them as data. */
-  readonly client: string;
-  readonly server: string;
+  /** The two ends as data; the report writes them (`10.0.0.1:80`, `[2001:db8::1]:443`). */
   readonly endpoints: { readonly client: HostPort; readonly server: HostPort; readonly ipVersion: 4 | 6 };
   /** Silence before the request, in seconds (null for reset-in-flight when no gap applies). */
   readonly idleSeconds: number | null;

@@ -10,6 +10,7 @@ import { computeRemedies, type Remedy } from './remedies/index.js';
 import { makeStyle, type Style } from './style.js';
 import { fmtDuration } from './time.js';
 import { displayFilter } from './wireshark-filter.js';
+import { formatEnds } from './address.js';
 
 /** Terminal width every line of the table report fits in. */
 export const TABLE_WIDTH = 100;
@@ -132,7 +133,8 @@ function incidentTable(incidents: readonly ReportIncident[], colour: boolean): s
       i.frames.lastRetransmission !== undefined ? `retx ${i.frames.lastRetransmission}` : '',
     ].filter(Boolean).join('\n');
     const rst = rstShort(i).replace(' (', '\n(');
-    t.push([String(n + 1), i.kind, `${i.client}\n→ ${i.server}`, i.idleSeconds !== null && i.kind !== 'reset-in-flight' ? fmtDuration(i.idleSeconds) : '-', rst, frames]);
+    const ends = formatEnds(i.endpoints);
+    t.push([String(n + 1), i.kind, `${ends.client}\n→ ${ends.server}`, i.idleSeconds !== null && i.kind !== 'reset-in-flight' ? fmtDuration(i.idleSeconds) : '-', rst, frames]);
   });
   return t.toString();
 }

@@ -11,6 +11,7 @@ import { isStale, lastRetransmissionTime, maxOf, minOf, serverFinTime, type Repo
 import type { Remedy } from './remedies/index.js';
 import { fmtDuration } from './time.js';
 import { displayFilter } from './wireshark-filter.js';
+import { sameHostPort } from '../detect/index.js';
 
 export const KIND_TITLES: Readonly<Record<IncidentKind, string>> = {
   'stale-reuse-rst': 'reset after idle',
@@ -121,7 +122,7 @@ export function overview(r: ReportInput, remedies: readonly Remedy[]): Overview 
   }
   const parts: string[] = [];
   for (const d of r.destinations.filter((x) => x.incidents > 0)) {
-    const mine = incidents.filter((i) => i.server === d.server);
+    const mine = incidents.filter((i) => sameHostPort(i.endpoints.server, d.endpoint));
     const bits: string[] = [];
     const rst = mine.filter((i) => i.kind === 'stale-reuse-rst');
     const to = mine.filter((i) => i.kind === 'stale-reuse-timeout');

@@ -4,7 +4,7 @@
  * every renderer, the JSON `summary` field, `flowdoc watch` and `flowdoc scan` print this.
  */
 import { fmtSeconds, hopsCloser, type Incident, type StreamEvidence } from '../detect/index.js';
-import { formatHostPort } from './address.js';
+import { formatPath } from './address.js';
 import { httpRequestText } from './request-text.js';
 
 /**
@@ -29,7 +29,7 @@ export function incidentSummary(i: SummaryInput, cite: FrameCitation = citeFrame
   const ka = probes === 0 ? 'no keepalive probes' : `${probes} keepalive probes`;
   const closer = i.rst ? hopsCloser(i.rst) : null;
   const who = i.rst ? (i.rst.origin === 'middlebox' ? `a middlebox${closer !== null ? ` ${closer} hop${closer === 1 ? '' : 's'} closer than the server` : ''}` : i.rst.origin === 'server' ? 'the server' : 'an unknown sender') : '';
-  const path = `${formatHostPort(i.endpoints.client, i.endpoints.ipVersion)} → ${formatHostPort(i.endpoints.server, i.endpoints.ipVersion)}`;
+  const path = formatPath(i.endpoints);
   switch (i.kind) {
     case 'stale-reuse-rst':
       if (i.streams && i.streams.length > 1) return `${streamsText(i)} on ${path} after ${idle} idle (${ka}) were reset by ${who} (${frame(i.frames.rst)}); no FIN had been seen`;

@@ -52,6 +52,7 @@ export { renderAnalysisTable, TABLE_WIDTH } from './analysis-table.js';
 export { renderFlowsTable } from './flows-table.js';
 export { makeStyle, type Style } from './style.js';
 export { connectionFilter, displayFilter, filterAround, frameRange } from './wireshark-filter.js';
+export { formatHostPort, formatEnds, formatPath } from './address.js';
 export { renderJson, toJsonReport, jsonIncident, SCHEMA_VERSION, type JsonIncident, type JsonIncidentExtras, type JsonProbe, type JsonReport } from './json.js';
 export { probeImplies, retryText, rstReason, type RetryInput } from './evidence-text.js';
 export { incidentSummary, citeFrame, type FrameCitation, type SummaryInput } from './incident-summary.js';

@@ -1,5 +1,6 @@
 import type { ProbeEvidence, RetrySafety, RstEvidence } from '../detect/index.js';
 import { probeImplies, retryText, rstReason } from './evidence-text.js';
+import { formatEnds } from './address.js';
 import { incidentSummary } from './incident-summary.js';
 import type { ReportIncident, ReportInput } from './input.js';
 import { computeRemedies, type Remedy } from './remedies/index.js';
@@ -13,6 +14,9 @@ export const SCHEMA_VERSION = 2 as const;
  * sentences worded from its evidence — each where schema v2 has always had it.
  */
 export interface JsonIncidentExtras {
+  /** The two ends as text (`10.0.0.1:80`, `[2001:db8::1]:443`), just before `endpoints`, which has them as data. */
+  readonly client: string;
+  readonly server: string;
   /** A Wireshark display filter isolating the evidence: the connection from its first key frame to its last. */
   readonly displayFilter: string;
   /** The connection's part of displayFilter, without its frame range. */
@@ -46,7 +50,8 @@ export function toJsonReport(r: ReportInput, remedies: readonly Remedy[] = compu
 }
 
 /**
- * An incident as JSON carries it: the evidence, its Wireshark filters (just before `history`,
+ * An incident as JSON carries it: the evidence, its two ends as text (`client`, `server`, just
+ * before `endpoints`), its Wireshark filters (just before `history`,
  * where schema v1 put them), the RST's `reason`, the probe's `implies`, the retry's `text` (last
  * in their objects) and its sentence (`summary`), all made here from that evidence.
  */
@@ -54,8 +59,9 @@ export function jsonIncident<I extends ReportIncident>(i: I): JsonIncident<I> {
   const out: Record<string, unknown> = {};
   const filters = () => { out.displayFilter = displayFilter(i); out.connectionFilter = connectionFilter(i.endpoints); };
   for (const [k, v] of Object.entries(i)) {
-    if (k === 'displayFilter' || k === 'connectionFilter' || k === 'summary') continue; // a re-rendered report's own: made again
+    if (k === 'displayFilter' || k === 'connectionFilter' || k === 'summary' || k === 'client' || k === 'server') continue; // a re-rendered report's own: made again
     if (k === 'history') filters();
+    if (k === 'endpoints') Object.assign(out, formatEnds(i.endpoints));
     if (k === 'rst') out.rst = i.rst && { ...i.rst, reason: rstReason(i.rst) };
     else if (k === 'probe') out.probe = i.probe && jsonProbe(i.probe);
     else if (k === 'retry') out.retry = { ...i.retry, text: retryText(i) };

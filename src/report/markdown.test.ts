@@ -5,6 +5,7 @@ import { displayFilter, renderMarkdown } from './index.js';
 import { mdCode, mdText } from './markdown.js';
 import { HAVE_RTSP, RTSP, skipNote } from './testing/real.js';
 import { allKinds, analyse, ScenarioDir, staleRst, removeScenarioDirs } from './testing/scenarios.js';
+import { formatPath } from './address.js';
 
 /** The Markdown with fenced blocks and code spans removed: what a renderer reads as prose and could turn into HTML. */
 function prose(md: string): string {
@@ -47,7 +48,7 @@ describe('the Markdown postmortem', () => {
     const rows = index.split('\n').filter((l) => /^\| \d+ \|/.test(l));
     expect(rows).toHaveLength(kinds.incidents.length);
     kinds.incidents.forEach((i, n) => {
-      expect(rows[n]).toContain(`| ${n + 1} | \`${i.times.request ?? i.times.rst}\` | \`${i.kind}\` | \`${i.client} → ${i.server}\` |`);
+      expect(rows[n]).toContain(`| ${n + 1} | \`${i.times.request ?? i.times.rst}\` | \`${i.kind}\` | \`${formatPath(i.endpoints)}\` |`);
     });
     expect(index).toMatch(/\| a middlebox \(forged RST\) \|/);
     expect(index).toMatch(/\| silent drop on the path \|/);

@@ -17,6 +17,7 @@ import type { Remedy, RemedyLayer } from './remedies/index.js';
 import { offsetText } from './vantage-table.js';
 import { fmtDuration, isoToMicros, microsToIso, msToIso } from './time.js';
 import { displayFilter } from './wireshark-filter.js';
+import { formatPath } from './address.js';
 
 export interface PostmortemOptions {
   /** How to name the capture (and the file in the tshark commands); default the capture's own path. */
@@ -84,7 +85,7 @@ export function buildPostmortem(r: ReportInput, remedies: readonly Remedy[], o: 
         rich(link(String(n + 1), `incident-${n + 1}`)),
         rich(code(incidentTime(i))),
         rich(code(i.kind)),
-        rich(code(`${i.client} → ${i.server}`)),
+        rich(code(formatPath(i.endpoints))),
         rich(i.idleSeconds !== null && i.kind !== 'reset-in-flight' ? fmtDuration(i.idleSeconds) : '-'),
         rich(brokenBy(i)),
       ]),
@@ -155,14 +156,14 @@ export function buildPostmortem(r: ReportInput, remedies: readonly Remedy[], o: 
 
 function incidentSection(i: ReportIncident, n: number, file: string): Block[] {
   const b: Block[] = [];
-  b.push({ kind: 'heading', level: 3, text: `${n}. ${KIND_TITLES[i.kind]}: ${i.client} → ${i.server}`, id: `incident-${n}` });
+  b.push({ kind: 'heading', level: 3, text: `${n}. ${KIND_TITLES[i.kind]}: ${formatPath(i.endpoints)}`, id: `incident-${n}` });
   b.push({ kind: 'para', content: rich(code(i.kind), `: ${INCIDENT_KIND_MEANINGS[i.kind]}.`) });
   b.push({ kind: 'para', tone: 'bad', content: rich(`${cap(incidentSummary(i))}.`) });
   b.push({ kind: 'timeline', timeline: timelineOf(i, n) });
 
   const rows: Rich[][] = [];
   const ev = (label: string, ...value: (string | ReturnType<typeof code>)[]) => rows.push([rich(label), rich(...value)]);
-  ev('connection', `#${i.connection} `, code(`${i.client} → ${i.server}`), ', history ', code(i.history));
+  ev('connection', `#${i.connection} `, code(formatPath(i.endpoints)), ', history ', code(i.history));
   const last = lastBeforeMicros(i);
   if (i.idleSeconds !== null && i.kind !== 'reset-in-flight') {
     const probes = i.keepaliveProbes.client + i.keepaliveProbes.server;
@@ -390,7 +391,7 @@ export function timelineOf(i: ReportIncident, n: number): IncidentTimeline {
   }));
   return {
     number: n,
-    title: `Incident ${n}: ${KIND_TITLES[i.kind]} on ${i.client} → ${i.server}`,
+    title: `Incident ${n}: ${KIND_TITLES[i.kind]} on ${formatPath(i.endpoints)}`,
     points,
     gap,
     retransmissions: i.kind === 'stale-reuse-timeout' ? { count: i.retransmissions, lastFrame: i.frames.lastRetransmission ?? null, lastMicros: i.micros.lastRetransmission ?? null } : null,

@@ -8,6 +8,7 @@ import { analyzeCapture, type AnalysisResult } from '../analysis/analyze.js';
 import { computeRemedies, displayFilter, REPORT_FORMATS, renderAnalysis, type ReportFormat } from './index.js';
 import { HAVE_RTSP, labScenarios, RTSP, skipNote } from './testing/real.js';
 import { allKinds, analyse, healthy, probesIgnored, rawIpv6, ScenarioDir, staleRst, removeScenarioDirs } from './testing/scenarios.js';
+import { formatEnds } from './address.js';
 
 const cases: { name: string; result: AnalysisResult }[] = [];
 let clean: AnalysisResult;
@@ -40,7 +41,7 @@ describe.each(REPORT_FORMATS.map((f) => [f]))('the %s renderer', (format) => {
       for (const i of result.incidents) {
         if (i.frames.rst !== null) expect.soft(text, `${name}: RST frame ${i.frames.rst}`).toMatch(new RegExp(`\\b${i.frames.rst}\\b`));
         if (i.frames.request !== null) expect.soft(text, `${name}: request frame ${i.frames.request}`).toMatch(new RegExp(`\\b${i.frames.request}\\b`));
-        expect.soft(text, `${name}: server`).toContain(i.server);
+        expect.soft(text, `${name}: server`).toContain(formatEnds(i.endpoints).server);
       }
     }
   });

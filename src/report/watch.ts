@@ -4,6 +4,7 @@ import { incidentSummary } from './incident-summary.js';
 import { toJsonReport, jsonIncident } from './json.js';
 import { makeStyle } from './style.js';
 import { displayFilter } from './wireshark-filter.js';
+import { formatPath } from './address.js';
 
 export const WATCH_FORMATS = ['ndjson', 'table'] as const;
 export type WatchFormat = (typeof WATCH_FORMATS)[number];
@@ -26,7 +27,7 @@ export function renderWatchEvent(e: WatchEvent, format: WatchFormat, options: { 
   switch (e.event) {
     case 'incident': {
       const i = e.incident;
-      lines.push(st.bold(`${at}  INCIDENT ${i.kind}  ${safe(i.client)} → ${safe(i.server)}  (connection ${i.connection})`));
+      lines.push(st.bold(`${at}  INCIDENT ${i.kind}  ${safe(formatPath(i.endpoints))}  (connection ${i.connection})`));
       say(safe(incidentSummary(i)), '  ');
       say(`Wireshark: ${displayFilter(i)}`, '  ');
       break;

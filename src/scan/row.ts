@@ -8,6 +8,7 @@ import {
   INCIDENT_KINDS, MAX_INCIDENT_ROWS, type CaptureRow, type CaptureRowError, type DestinationRow, type IncidentRow,
   type KindCounts, type PairedLog, type SurvivalRow,
 } from './types.js';
+import { formatEnds } from '../report/address.js';
 
 /** Counts in the canonical kind order (so equal counts print as equal JSON). */
 export function canonicalKinds(counts: Partial<Record<IncidentKind, number>>): KindCounts {
@@ -122,8 +123,7 @@ function incidentRow(i: CorrelatedIncident, input: RowInput, withLogs: boolean):
   }
   return {
     kind: i.kind,
-    client: i.client,
-    server: i.server,
+    ...formatEnds(i.endpoints),
     idleSeconds: i.idleSeconds,
     request,
     rstOrigin: i.rst?.origin ?? null,

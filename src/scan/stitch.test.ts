@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../analysis/analyze.js';
 import { put, splitStale, staleCapture, tempDir, gzip } from '../../test/support/scan-fixtures.js';
 import { groupRotations, locateFrame, naturalCompare, orderByFirstPacket, rotationTemplate, stitchedSource, type StitchLog } from './stitch.js';
+import { formatEnds } from '../report/address.js';
 
 const file = (path: string) => ({ path, rel: path.replace(/^\/data\//, '') });
 
@@ -108,6 +109,6 @@ describe('the stitched capture source', () => {
     expect(log.parts[0]!.error).toMatchObject({ code: 'truncated-record', file: a });
     expect(log.parts[1]!.error).toBeNull();
     expect(r.capture.packets).toBe(log.parts[0]!.packets + log.parts[1]!.packets);
-    expect(r.incidents.some((i) => i.client === '10.0.0.1:40001')).toBe(true);
+    expect(r.incidents.some((i) => formatEnds(i.endpoints).client === '10.0.0.1:40001')).toBe(true);
   });
 });

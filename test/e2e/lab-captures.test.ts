@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeCapture } from '../../src/analysis/analyze.js';
 import { REPO_ROOT } from '../corpus/shared.js';
+import { formatEnds } from '../../src/report/address.js';
 
 /**
  * End to end on the bundled captures: real packets from a real Linux TCP stack behind a conntrack
@@ -53,7 +54,7 @@ describe('flowdoc on the real-kernel lab captures', () => {
         expect(r.capture).toMatchObject({ format: cap.format, linkTypes: [cap.linkType], packets: cap.packets, error: null });
         expect(r.summary.connections).toBe(cap.tcpConnections);
         const got = r.incidents.map((i) => ({
-          kind: i.kind, client: i.client, server: i.server, frames: i.frames,
+          kind: i.kind, ...formatEnds(i.endpoints), frames: i.frames,
           requestId: i.request?.requestId ?? null,
           rst: i.rst && { from: i.rst.from, ttl: i.rst.ttl, serverTtl: i.rst.serverTtl, origin: i.rst.origin },
         }));

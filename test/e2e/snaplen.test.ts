@@ -8,6 +8,8 @@ import { connectionsOf } from '../support/analyze.js';
 import { runCli } from '../support/io.js';
 import { clipPcap } from '../support/snaplen.js';
 import { incidentSummary } from '../../src/report/index.js';
+import { formatEnds, formatPath } from '../../src/report/address.js';
+import { sameHostPort } from '../../src/detect/index.js';
 
 /**
  * Headers-only captures: captures/snaplen/ holds lab captures cut with `editcap -s 96` / `-s 128`
@@ -47,7 +49,7 @@ function tcpStory(conns: readonly Connection[]) {
 
 /** The incidents, without what the snap length may cut (request fields, streams, text). */
 function incidentShape(r: AnalysisResult) {
-  return r.incidents.map((i) => ({ kind: i.kind, client: i.client, frames: i.frames, idle: i.idleSeconds, rst: i.rst?.origin ?? null, retry: i.retry.safe, goaway: i.goaway ?? null }));
+  return r.incidents.map((i) => ({ kind: i.kind, client: formatEnds(i.endpoints).client, frames: i.frames, idle: i.idleSeconds, rst: i.rst?.origin ?? null, retry: i.retry.safe, goaway: i.goaway ?? null }));
 }
 
 describe('headers-only captures (snap length 96 / 128): the same incidents as the full capture', () => {
@@ -215,14 +217,14 @@ describe('real tcpdump -s 96 / -s 128 captures (lab): what flowdoc finds equals 
         for (const [n, want] of cut.incidents.entries()) {
           const got = r.incidents[n]!;
           expect(got.idleSeconds!).toBeCloseTo(want.idleSeconds, 2);
-          if (want.client) expect([got.client, got.server]).toEqual([want.client, want.server]);
+          if (want.client) expect(Object.values(formatEnds(got.endpoints))).toEqual([want.client, want.server]);
           const verdict = Array.isArray(truth.verdict) ? truth.verdict[n]! : truth.verdict;
           expect(verdict.rstOrigin).toBe('middlebox');
           expect(got.verdict.culprit).toBe('middlebox');
         }
         // The bracket: the longest idle that survived and the shortest that failed (the lab's, from
         // its full client capture, for HTTP/1; for h2 the failed idle is the incident's).
-        const d = r.destinations.find((x) => x.server === r.incidents[0]!.server)!;
+        const d = r.destinations.find((x) => sameHostPort(x.endpoint, r.incidents[0]!.endpoints.server))!;
         if (truth.idleTimeoutBracket) {
           expect(d.idleTimeout!.survivedSeconds!).toBeCloseTo(truth.idleTimeoutBracket.minSeconds, 2);
           expect(d.idleTimeout!.failedSeconds!).toBeCloseTo(truth.idleTimeoutBracket.maxSeconds, 2);
@@ -353,7 +355,7 @@ describe('a snap length that cuts the TCP options of the handshake (tcpdump -s 6
       expect(b.result.warnings.filter((w) => /damaged or truncated headers/.test(w))).toEqual([]);
       const shape = (c: Connection) => [c.id, c.client, c.server, c.partial, c.synFrame, c.synAckFrame, c.state, c.history, c.firstFrame, c.lastFrame, c.maxIdleSeconds, c.clientStats, c.serverStats];
       expect(b.connections.map(shape)).toEqual(a.connections.map(shape));
-      const key = (i: AnalysisResult['incidents'][number]) => [i.kind, i.client, i.server, i.frames, i.idleSeconds, i.rst?.origin ?? null];
+      const key = (i: AnalysisResult['incidents'][number]) => [i.kind, formatPath(i.endpoints), i.frames, i.idleSeconds, i.rst?.origin ?? null];
       expect(b.result.incidents.map(key)).toEqual(a.result.incidents.map(key));
       expect(b.result.incidents.length).toBeGreaterThan(0);
     });

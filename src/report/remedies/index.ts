@@ -16,6 +16,7 @@ import { belowServerKeepAlive, chooseIdleTimeout, chooseKeepalive, type Measurem
 import type { KeepaliveSettings, Remedy, RemedyLayer, RemedyProblem, RemedySnippet } from './types.js';
 import { connectionFilter } from '../wireshark-filter.js';
 import { endpointText } from '../../decode/index.js';
+import { sameHostPort } from '../../detect/index.js';
 
 export type { KeepaliveSettings, Remedy, RemedyLayer, RemedyProblem, RemedySnippet } from './types.js';
 export { cleanDown, chooseKeepalive, chooseIdleTimeout, belowServerKeepAlive, type Measurement } from './numbers.js';
@@ -33,7 +34,7 @@ export function computeRemedies(result: ReportInput): Remedy[] {
       if (risky.length && stated !== null && stated !== undefined) out.push({ remedy: remedyForRisk(d, stated, risky.length), endpoint: d.endpoint });
       continue;
     }
-    const incidents = result.incidents.filter((i) => i.server === d.server);
+    const incidents = result.incidents.filter((i) => sameHostPort(i.endpoints.server, d.endpoint));
     if (incidents.length === 0) continue;
     out.push({ remedy: remedyFor(d, incidents), endpoint: d.endpoint });
   }
