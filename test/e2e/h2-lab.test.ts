@@ -8,7 +8,7 @@ import type { Connection } from '../../src/flows/index.js';
 import { REPO_ROOT } from '../corpus/shared.js';
 import { connectionsOf } from '../support/analyze.js';
 import { runCli } from '../support/io.js';
-import { incidentSummary } from '../../src/report/index.js';
+import { formatEnds, incidentSummary } from '../../src/report/index.js';
 
 /**
  * End to end on the HTTP/2 lab captures (lab/scenarios.mjs, HTTP/2 block): node:http2 on both
@@ -89,7 +89,8 @@ describe('h2-rst-after-idle: the LB forgot a pooled h2c connection; its RST kill
       const r = await analyzeCapture(file(name, f));
       expect(r.incidents).toHaveLength(1);
       const i = r.incidents[0]!;
-      expect(i).toMatchObject({ kind: 'stale-reuse-rst', client: failed[0]!.local, rst: { origin: 'middlebox' }, request: { protocol: 'http', streamId: failed[0]!.streamId, method: 'GET' } });
+      expect(formatEnds(i.endpoints).client).toBe(failed[0]!.local);
+      expect(i).toMatchObject({ kind: 'stale-reuse-rst', rst: { origin: 'middlebox' }, request: { protocol: 'http', streamId: failed[0]!.streamId, method: 'GET' } });
       expect(i.idleSeconds).toBeGreaterThan(10);
       expect(i.streams!.map((s) => ({ streamId: s.streamId, method: s.method, path: s.path, requestId: s.requestId })))
         .toEqual(failed.map((x) => ({ streamId: x.streamId, method: x.method, path: x.path, requestId: x.id })));
