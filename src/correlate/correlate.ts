@@ -1,4 +1,5 @@
-import type { HostPort, Incident, StreamEvidence } from '../detect/index.js';
+import { endpointText } from '../decode/index.js';
+import type { Incident, StreamEvidence } from '../detect/index.js';
 import type { LogEntry } from '../logs/index.js';
 import { describeEntry, isSignature } from './meaning.js';
 import { MATCH_KEY_STRENGTH, type CorrelatedIncident, type CorrelatedStream, type HopEvidence, type LogMatch, type MatchKey, type UnexplainedSignatures, type Verdict } from './types.js';
@@ -54,16 +55,20 @@ function matchIncident(i: Incident, hops: readonly HopLogs[], skewMs: number): L
     f.keys.add(key);
     found.set(e, f);
   };
+  // The capture's two ends in decode's one spelling, compared with the logs' by sameEndpoint.
+  const { client, server, ipVersion } = i.endpoints;
+  const clientText = endpointText(client.host, client.port, ipVersion);
+  const serverText = endpointText(server.host, server.port, ipVersion);
   for (const hop of hops) {
     for (const e of hop.entries) {
       const fits = timeFits(e, t, skewMs);
-      if (e.upstreamLocalAddress !== null && isEnd(e.upstreamLocalAddress, i.endpoints.client) && fits) {
+      if (e.upstreamLocalAddress !== null && sameEndpoint(e.upstreamLocalAddress, clientText) && fits) {
         // A pooled connection carries many requests: the 4-tuple names the connection, the time the request.
-        add(hop, e, e.upstreamHost !== null && isEnd(e.upstreamHost, i.endpoints.server) ? 'upstream-4-tuple' : 'upstream-local-address');
+        add(hop, e, e.upstreamHost !== null && sameEndpoint(e.upstreamHost, serverText) ? 'upstream-4-tuple' : 'upstream-local-address');
       }
       // A hop that received the connection logs its peer as DOWNSTREAM_REMOTE_ADDRESS. Its local
       // address may differ from the capture's server when a VIP was DNATed, so the peer decides.
-      if (e.downstreamRemoteAddress !== null && isEnd(e.downstreamRemoteAddress, i.endpoints.client) && fits) {
+      if (e.downstreamRemoteAddress !== null && sameEndpoint(e.downstreamRemoteAddress, clientText) && fits) {
         add(hop, e, 'downstream-4-tuple');
       }
       if (e.requestId !== null && requestIds.has(e.requestId)) add(hop, e, 'request-id');
@@ -149,19 +154,6 @@ function agrees(i: Incident, e: LogEntry): boolean {
 /** `ip:port` equality that tolerates `[v6]:port` vs `v6:port` spellings. */
 export function sameEndpoint(a: string, b: string): boolean {
   return normalise(a) === normalise(b);
-}
-
-/**
- * Whether a log's address text names this end of the capture's connection, which comes as data:
- * the log's text is cut into host and port here, where it enters, and compared with them.
- */
-function isEnd(logged: string, end: HostPort): boolean {
-  const s = normalise(logged);
-  const colon = s.lastIndexOf(':');
-  if (colon < 0 || String(end.port) !== s.slice(colon + 1)) return false;
-  const host = s.slice(0, colon);
-  // Only an IPv6 end (its host has colons) is written in brackets, and compared without case.
-  return host.startsWith('[') ? end.host.includes(':') && host === `[${end.host.toLowerCase()}]` : host === end.host;
 }
 
 function normalise(ep: string): string {

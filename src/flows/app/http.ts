@@ -149,7 +149,7 @@ function contentLengthValue(b: Uint8Array, start: number, end: number): number {
     let k = s;
     for (; k < e; k++) {
       const c = b[k]!;
-      if (c < 0x30 || c > 0x39) break;
+      if (!isDigit(c)) break;
       n = n * 10 + (c - 0x30);
     }
     if (k === e) return n;
