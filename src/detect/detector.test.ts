@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeBytes } from '../../test/support/analyze.js';
 import { rstReason } from '../report/index.js';
 import { CaptureScript, type TcpConversation } from '../writer/index.js';
-import { connectionFilter, displayFilter } from '../report/index.js';
+import { connectionFilter, displayFilter, jsonIncident } from '../report/index.js';
 
 const START = '2024-05-01T10:00:00Z';
 const GET = (path: string, id: string) => `GET ${path} HTTP/1.1\r\nHost: orders.internal\r\nx-request-id: ${id}\r\n\r\n`;
@@ -42,7 +42,7 @@ describe('incident rules', () => {
     expect(Number.isInteger(i.micros.request)).toBe(true);
     expect(i.micros.request! - i.micros.lastBeforeIdle!).toBe(Math.round(i.idleSeconds! * 1e6));
     for (const k of ['lastBeforeIdle', 'request', 'rst'] as const) {
-      expect(new Date(i.micros[k]! / 1000).toISOString().slice(0, 23)).toBe(i.times[k]!.slice(0, 23));
+      expect(new Date(i.micros[k]! / 1000).toISOString().slice(0, 23)).toBe(jsonIncident(i).times[k]!.slice(0, 23));
     }
     expect(i.verdict.culprit).toBe('middlebox');
     expect(r.summary.incidentsByKind).toEqual({ 'stale-reuse-rst': 1 });
@@ -122,7 +122,7 @@ describe('incident rules', () => {
     c.rst('server', { ttl: 61 });
     const r = await analyzeBytes(cap.toPcap());
     expect(r.incidents.map((i) => [i.kind, i.frames.serverFin])).toEqual([['reuse-after-fin', fin]]);
-    expect(r.incidents[0]!.times.serverFin).toMatch(/^2024-05-01T10:01:00\.\d{6}Z$/);
+    expect(jsonIncident(r.incidents[0]!).times.serverFin).toMatch(/^2024-05-01T10:01:00\.\d{6}Z$/);
     expect(r.incidents[0]!.serverIdleBeforeFinSeconds).toBeCloseTo(60, 2);
   });
 

@@ -492,10 +492,6 @@ export class Detector {
       maxPacketGapSeconds: p.maxPacketGapSeconds === null ? null : round6(p.maxPacketGapSeconds),
       keepaliveProbes: { client: p.gap?.clientProbes ?? 0, server: p.gap?.serverProbes ?? 0 },
       frames,
-      times: {
-        lastBeforeIdle: t(lastBeforeMicros), request: t(requestMicros), rst: t(p.rstMicros),
-        ...(p.serverFinMicros !== undefined && { serverFin: t(p.serverFinMicros) }),
-      },
       micros: {
         lastBeforeIdle: lastBeforeMicros, request: requestMicros, rst: p.rstMicros,
         ...(p.serverFinMicros !== undefined && { serverFin: p.serverFinMicros }),

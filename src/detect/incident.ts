@@ -164,21 +164,16 @@ export interface Incident {
     /** For reuse-after-goaway: the server's GOAWAY. */
     readonly goaway?: number;
   };
-  readonly times: {
-    readonly lastBeforeIdle: string | null;
-    readonly request: string | null;
-    readonly rst: string | null;
-    /** reuse-after-fin only: when the server's FIN came. */
-    readonly serverFin?: string | null;
-  };
   /**
-   * The instants of `times` (and of the other key frames) in microseconds since the epoch — exact
-   * integers, for programs and for the report's own arithmetic; `times` is their ISO display.
+   * When the key frames were captured, in microseconds since the epoch (exact integers; null when
+   * the evidence has no time for it). No ISO text here: the report writes it (the JSON's `times`,
+   * just before this, is `lastBeforeIdle`…`serverFin` in ISO — src/report/json.ts).
    */
   readonly micros: {
     readonly lastBeforeIdle: number | null;
     readonly request: number | null;
     readonly rst: number | null;
+    /** reuse-after-fin only: when the server's FIN came. */
     readonly serverFin?: number;
     /** stale-reuse-timeout only: the last retransmission of the request seen. */
     readonly lastRetransmission?: number;

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { WatchEvent } from '../analysis/watch.js';
 import { incidentSummary } from './incident-summary.js';
-import { toJsonReport } from './json.js';
+import { jsonIncident, toJsonReport } from './json.js';
 import { analyse, rawIpv6, resetInFlight, reuseAfterFin, ScenarioDir, removeScenarioDirs } from './testing/scenarios.js';
 import { renderWatchEvent } from './watch.js';
 
@@ -46,7 +46,7 @@ describe('the incident sentence, worded by the report from the evidence', () => 
   it('gives flowdoc watch the same sentence, in the ndjson event and in the table', async () => {
     const r = await analyse(reuseAfterFin(d));
     const incident = r.incidents[0]!;
-    const event: WatchEvent = { event: 'incident', time: incident.times.rst, incident };
+    const event: WatchEvent = { event: 'incident', time: jsonIncident(incident).times.rst, incident };
     const line = JSON.parse(renderWatchEvent(event, 'ndjson')) as { incident: { summary: string } };
     expect(line.incident.summary).toBe(incidentSummary(incident));
     expect(renderWatchEvent(event, 'table').replace(/\s+/g, ' ')).toContain(incidentSummary(incident).replace(/\s+/g, ' '));

@@ -1,7 +1,7 @@
 import type { AnalysisResult } from '../analysis/analyze.js';
 import type { HopEvidence, LogMatch, LogsSummary, Verdict, VantageEvidence, VantageVerdict } from '../correlate/index.js';
 import type { Incident, StreamEvidence } from '../detect/index.js';
-import { microsToIso } from './time.js';
+import { evidenceTime, microsToIso } from './time.js';
 
 /**
  * An incident as the renderers take it: the packet evidence, plus what the logs of every hop say
@@ -38,7 +38,7 @@ export type ReportInput = Omit<AnalysisResult, 'incidents' | 'atRisk'> & {
 
 /** Time of the server's FIN (reuse-after-fin), when the evidence has it. */
 export function serverFinTime(i: Incident): string | null {
-  return i.times.serverFin ?? null;
+  return i.micros.serverFin !== undefined ? evidenceTime(i.micros.serverFin) : null;
 }
 
 /** Time of the last retransmission (stale-reuse-timeout), when the evidence has it. */

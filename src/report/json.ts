@@ -1,9 +1,10 @@
-import type { ProbeEvidence, RetrySafety, RstEvidence } from '../detect/index.js';
+import type { Incident, ProbeEvidence, RetrySafety, RstEvidence } from '../detect/index.js';
 import { probeImplies, retryText, rstReason } from './evidence-text.js';
 import { formatEnds } from './address.js';
 import { incidentSummary } from './incident-summary.js';
 import type { ReportIncident, ReportInput } from './input.js';
 import { computeRemedies, type Remedy } from './remedies/index.js';
+import { evidenceTime } from './time.js';
 import { connectionFilter, displayFilter } from './wireshark-filter.js';
 
 /** Version of the JSON report's shape; `schema/analysis-v2.schema.json` describes it. Bumped on any breaking change. */
@@ -25,9 +26,20 @@ export interface JsonIncidentExtras {
   readonly rst: (RstEvidence & { readonly reason: string }) | null;
   /** The probe with what its timing implies (`implies`, in place of the interval it is worded from). */
   readonly probe?: JsonProbe;
+  /** The key frames' times in ISO-8601 UTC (µs), just before `micros`, which has them as numbers. */
+  readonly times: JsonTimes;
   /** The retry safety with its sentence (`text`). */
   readonly retry: RetrySafety & { readonly text: string };
   readonly summary: string;
+}
+
+/** `micros` as ISO text, without the last retransmission (v2 has that one only in `micros`). */
+export interface JsonTimes {
+  readonly lastBeforeIdle: string | null;
+  readonly request: string | null;
+  readonly rst: string | null;
+  /** reuse-after-fin only. */
+  readonly serverFin?: string;
 }
 
 /** v2 carries the probe's interval only as the words it implies. */
@@ -51,7 +63,7 @@ export function toJsonReport(r: ReportInput, remedies: readonly Remedy[] = compu
 
 /**
  * An incident as JSON carries it: the evidence, its two ends as text (`client`, `server`, just
- * before `endpoints`), its Wireshark filters (just before `history`,
+ * before `endpoints`), its key frames' times as ISO text (`times`, just before `micros`), its Wireshark filters (just before `history`,
  * where schema v1 put them), the RST's `reason`, the probe's `implies`, the retry's `text` (last
  * in their objects) and its sentence (`summary`), all made here from that evidence.
  */
@@ -59,9 +71,10 @@ export function jsonIncident<I extends ReportIncident>(i: I): JsonIncident<I> {
   const out: Record<string, unknown> = {};
   const filters = () => { out.displayFilter = displayFilter(i); out.connectionFilter = connectionFilter(i.endpoints); };
   for (const [k, v] of Object.entries(i)) {
-    if (k === 'displayFilter' || k === 'connectionFilter' || k === 'summary' || k === 'client' || k === 'server') continue; // a re-rendered report's own: made again
+    if (k === 'displayFilter' || k === 'connectionFilter' || k === 'summary' || k === 'client' || k === 'server' || k === 'times') continue; // a re-rendered report's own: made again
     if (k === 'history') filters();
     if (k === 'endpoints') Object.assign(out, formatEnds(i.endpoints));
+    if (k === 'micros') out.times = jsonTimes(i.micros);
     if (k === 'rst') out.rst = i.rst && { ...i.rst, reason: rstReason(i.rst) };
     else if (k === 'probe') out.probe = i.probe && jsonProbe(i.probe);
     else if (k === 'retry') out.retry = { ...i.retry, text: retryText(i) };
@@ -70,6 +83,11 @@ export function jsonIncident<I extends ReportIncident>(i: I): JsonIncident<I> {
   if (!('displayFilter' in out)) filters();
   out.summary = incidentSummary(i);
   return out as unknown as JsonIncident<I>;
+}
+
+function jsonTimes(m: Incident['micros']): JsonTimes {
+  const iso = (v: number | null) => (v === null ? null : evidenceTime(v));
+  return { lastBeforeIdle: iso(m.lastBeforeIdle), request: iso(m.request), rst: iso(m.rst), ...(m.serverFin !== undefined && { serverFin: evidenceTime(m.serverFin) }) };
 }
 
 function jsonProbe(p: ProbeEvidence): JsonProbe {

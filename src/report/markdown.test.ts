@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { analyzeCapture, type AnalysisResult } from '../analysis/analyze.js';
-import { displayFilter, renderMarkdown } from './index.js';
+import { displayFilter, jsonIncident, renderMarkdown } from './index.js';
 import { mdCode, mdText } from './markdown.js';
 import { HAVE_RTSP, RTSP, skipNote } from './testing/real.js';
 import { allKinds, analyse, ScenarioDir, staleRst, removeScenarioDirs } from './testing/scenarios.js';
@@ -48,7 +48,7 @@ describe('the Markdown postmortem', () => {
     const rows = index.split('\n').filter((l) => /^\| \d+ \|/.test(l));
     expect(rows).toHaveLength(kinds.incidents.length);
     kinds.incidents.forEach((i, n) => {
-      expect(rows[n]).toContain(`| ${n + 1} | \`${i.times.request ?? i.times.rst}\` | \`${i.kind}\` | \`${formatPath(i.endpoints)}\` |`);
+      expect(rows[n]).toContain(`| ${n + 1} | \`${jsonIncident(i).times.request ?? jsonIncident(i).times.rst}\` | \`${i.kind}\` | \`${formatPath(i.endpoints)}\` |`);
     });
     expect(index).toMatch(/\| a middlebox \(forged RST\) \|/);
     expect(index).toMatch(/\| silent drop on the path \|/);
@@ -69,10 +69,11 @@ describe('the Markdown postmortem', () => {
   it('gives each incident its evidence: frames and times, the idle gap, probes, the RST TTL against the server\'s, each hop\'s line and the verdict', () => {
     const md = renderMarkdown(withLogs);
     const i = withLogs.incidents[0];
+    const times = jsonIncident(i).times;
     const section = md.slice(md.indexOf('### 1.'), md.indexOf('## Destinations'));
-    expect(section).toContain(`| idle gap | 900 s: frame ${i.frames.lastBeforeIdle} at ${i.times.lastBeforeIdle} → frame ${i.frames.request} at ${i.times.request} |`);
+    expect(section).toContain(`| idle gap | 900 s: frame ${i.frames.lastBeforeIdle} at ${times.lastBeforeIdle} → frame ${i.frames.request} at ${times.request} |`);
     expect(section).toContain('| keepalive probes | none from either side: keepalive was off |');
-    expect(section).toContain(`| RST | frame ${i.frames.rst} at ${i.times.rst} from \`10.20.0.9:8080\`, TTL 64 vs the server's 61: middlebox |`);
+    expect(section).toContain(`| RST | frame ${i.frames.rst} at ${times.rst} from \`10.20.0.9:8080\`, TTL 64 vs the server's 61: middlebox |`);
     expect(section).toContain('| RST origin | RST TTL 64 vs server TTL 61: it came from 3 hops closer than the server — a middlebox forged it |');
     expect(section).toMatch(/\| orders-client-sidecar \| sent it upstream \| `client\.log:3` \| `2024-05-01T10:21:40\.001Z` \+2 ms \| `503 UC upstream_reset_before_response_started\{connection_termination\}`: the upstream connection was terminated/);
     expect(section).toContain('| orders-sidecar | - | - | - | no line: this hop never saw the request |');

@@ -15,7 +15,7 @@ import {
 import { incidentFile, lastRetransmissionTime, serverFinTime, type ReportIncident, type ReportInput } from './input.js';
 import type { Remedy, RemedyLayer } from './remedies/index.js';
 import { offsetText } from './vantage-table.js';
-import { fmtDuration, isoToMicros, microsToIso, msToIso } from './time.js';
+import { evidenceTime, fmtDuration, isoToMicros, microsToIso, msToIso } from './time.js';
 import { displayFilter } from './wireshark-filter.js';
 import { formatPath } from './address.js';
 
@@ -167,7 +167,7 @@ function incidentSection(i: ReportIncident, n: number, file: string): Block[] {
   const last = lastBeforeMicros(i);
   if (i.idleSeconds !== null && i.kind !== 'reset-in-flight') {
     const probes = i.keepaliveProbes.client + i.keepaliveProbes.server;
-    ev('idle gap', `${fmtDuration(i.idleSeconds)}: frame ${i.frames.lastBeforeIdle ?? '?'}${last !== null ? ` at ${microsToIso(last)}` : ''} → frame ${i.frames.request ?? '?'}${i.times.request ? ` at ${i.times.request}` : ''}`);
+    ev('idle gap', `${fmtDuration(i.idleSeconds)}: frame ${i.frames.lastBeforeIdle ?? '?'}${last !== null ? ` at ${microsToIso(last)}` : ''} → frame ${i.frames.request ?? '?'}${i.micros.request !== null ? ` at ${evidenceTime(i.micros.request)}` : ''}`);
     ev('keepalive probes', probes === 0
       ? 'none from either side: keepalive was off'
       : `${i.keepaliveProbes.client} from the client, ${i.keepaliveProbes.server} from the server; the longest silence between packets was ${fmtDuration(i.maxPacketGapSeconds ?? 0)}`);
@@ -415,7 +415,8 @@ function timelineVantage(v: VantageEvidence): TimelineVantage {
 
 /** When the incident struck: the request that met the dead connection, else the RST or the probe. */
 function incidentTime(i: ReportIncident): string {
-  return i.times.request ?? i.rst?.time ?? i.probe?.time ?? '-';
+  if (i.micros.request !== null) return evidenceTime(i.micros.request);
+  return i.rst?.time ?? i.probe?.time ?? '-';
 }
 
 /** Who broke the connection, in a few words for the index (the section says it in full). */

@@ -1,4 +1,9 @@
-/** Time helpers for the renderers: evidence times are ISO-8601 UTC strings with up to 9 digits. */
+/**
+ * Time helpers for the renderers. The evidence carries instants as integer µs since the epoch;
+ * the report alone writes them as ISO-8601 UTC (`evidenceTime`), and reads back only ISO text
+ * that came from outside (a log line, a report written earlier).
+ */
+import { isoWithPrecision } from '../shared/time.js';
 
 const ISO = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z$/;
 
@@ -12,6 +17,18 @@ export function isoToMicros(iso: string | null | undefined): number | null {
   const frac = (m[2] ?? '').padEnd(6, '0').slice(0, 6);
   return ms * 1000 + Number(frac);
 }
+
+/**
+ * An instant of an incident's evidence as every report writes it (the JSON's `times` and each
+ * `time`): ISO-8601 UTC with µs, `2024-05-01T10:00:00.123456Z`. A damaged capture's time past
+ * year 9999 gets the expanded year (`+012345-…Z`), as the v2 JSON always had it.
+ */
+export function evidenceTime(micros: number): string {
+  return isoWithPrecision(micros, 0, EVIDENCE_DIGITS);
+}
+
+/** Decimal digits of the evidence's times: µs, what the analysis keeps (a ns capture's extra digits are not in the evidence). */
+const EVIDENCE_DIGITS = 6;
 
 /** Date's range: ±8.64e15 ms around the epoch. Times outside it (damaged input) are printed as numbers, never thrown on. */
 const MAX_MS = 8.64e15;
