@@ -31,13 +31,13 @@ export const MAX_OPEN_AT_END = 10_000;
 /** What the at-risk check needs of a connection still open when the capture ended. */
 interface OpenAtEnd {
   id: number;
-  client: string;
+  /** The destination's key (`ip:port`, as destinations and --lb-timeout are keyed). */
   server: string;
+  endpoints: AtRiskConnection['endpoints'];
   lastFrame: number;
   lastMicros: number;
-  keepalive: string;
-  /** Its own first-probe idle (s), when it sent probes. */
-  probeIdle: number | null;
+  /** Its own probes (first-probe idle and interval, in s), when it sent any. */
+  probes: AtRiskConnection['probes'];
 }
 
 /** A small per-destination aggregate: bounded, whatever the number of connections. */
@@ -151,7 +151,8 @@ export class Detector {
       this.openAtEndNotChecked++;
       return;
     }
-    this.openAtEnd.push({ id: a.id, client: a.clientText(), server: d.server, lastFrame: a.frame, lastMicros: a.micros, keepalive: NO_PROBES_SEEN, probeIdle: null });
+    const endpoints = { client: a.clientEndpoint(), server: a.serverEndpoint(), ipVersion: 4 as const };
+    this.openAtEnd.push({ id: a.id, server: d.server, endpoints, lastFrame: a.frame, lastMicros: a.micros, probes: null });
   }
 
   /**
@@ -359,7 +360,7 @@ export class Detector {
     }
     atRisk.sort((a, b) => b.idleSeconds - a.idleSeconds || a.connection - b.connection);
     const destinations = partial
-      .map((x) => this.destination(x.d, x.mine, x.bracket, atRisk.filter((r) => r.server === x.d.server).length))
+      .map((x) => this.destination(x.d, x.mine, x.bracket, atRisk.filter((r) => sameHostPort(r.endpoints.server, x.d.endpoint)).length))
       .sort((a, b) => b.incidents - a.incidents || b.connections - a.connections || a.server.localeCompare(b.server));
     return { incidents, destinations, atRisk, atRiskNotChecked: this.openAtEndNotChecked };
   }
@@ -377,21 +378,10 @@ export class Detector {
     const basisHard = stated !== null ? 'lb-timeout' : 'failed-idle';
     const soft = b && b.consistent && !b.survivedTrivial ? b.survivedSeconds : null;
     if (hard === null && soft === null) return null;
-    if (o.probeIdle !== null && hard !== null && o.probeIdle < hard) return null; // its probes come in time
-    const prec = Math.min(this.options.precision, 6);
-    const base = { connection: o.id, client: o.client, server: o.server, lastFrame: o.lastFrame, lastTime: isoWithPrecision(o.lastMicros, 0, prec), idleSeconds: round3(idle), keepalive: o.keepalive };
-    if (hard !== null && idle >= hard) {
-      return {
-        ...base, level: 'will-fail', timeoutSeconds: hard, basis: basisHard,
-        text: `${o.client} → ${o.server} has been idle ${fmtSeconds(idle)} (since frame ${o.lastFrame}), at or past ${stated !== null ? `the stated load-balancer timeout of ${fmtSeconds(hard)}` : `the ${fmtSeconds(hard)} after which a connection to it was forgotten`}; ${o.keepalive}: it will fail on next use`,
-      };
-    }
-    if (soft !== null && idle > soft) {
-      return {
-        ...base, level: 'at-risk', timeoutSeconds: soft, basis: 'survived-idle',
-        text: `${o.client} → ${o.server} has been idle ${fmtSeconds(idle)} (since frame ${o.lastFrame}), longer than any idle known to survive to it (${fmtSeconds(soft)})${hard !== null ? `; connections failed after ${fmtSeconds(hard)}` : ''}; ${o.keepalive}: at risk on next use`,
-      };
-    }
+    if (o.probes !== null && hard !== null && o.probes.idleSeconds < hard) return null; // its probes come in time
+    const base = { connection: o.id, endpoints: o.endpoints, lastFrame: o.lastFrame, lastMicros: o.lastMicros, checkedMicros: end, idleSeconds: round3(idle) };
+    if (hard !== null && idle >= hard) return { ...base, level: 'will-fail', timeoutSeconds: hard, basis: basisHard, failSeconds: hard, probes: o.probes };
+    if (soft !== null && idle > soft) return { ...base, level: 'at-risk', timeoutSeconds: soft, basis: 'survived-idle', failSeconds: hard, probes: o.probes };
     return null;
   }
 
@@ -533,16 +523,10 @@ export class Detector {
 function openAtEndOf(c: Connection): OpenAtEnd {
   const cs = c.clientStats, ss = c.serverStats;
   const idle = [cs.keepaliveIdleSeconds, ss.keepaliveIdleSeconds].filter((x): x is number => x !== null);
-  const probeIdle = idle.length ? Math.min(...idle) : null;
   const every = [cs.keepaliveIntervalSeconds, ss.keepaliveIntervalSeconds].filter((x): x is number => x !== null);
-  const keepalive = probeIdle === null
-    ? NO_PROBES_SEEN
-    : `keepalive probes after ${fmtSeconds(probeIdle)} idle${every.length ? `, every ${fmtSeconds(Math.min(...every))}` : ''}`;
-  return { id: c.id, client: c.client, server: c.server, lastFrame: c.lastFrame, lastMicros: c.lastMicros, keepalive, probeIdle };
+  const probes = idle.length ? { idleSeconds: Math.min(...idle), intervalSeconds: every.length ? Math.min(...every) : null } : null;
+  return { id: c.id, server: c.server, endpoints: { ...c.endpoints, ipVersion: c.ipVersion }, lastFrame: c.lastFrame, lastMicros: c.lastMicros, probes };
 }
-
-/** What the at-risk check says of the keepalive of a connection that sent no probes. */
-const NO_PROBES_SEEN = 'no keepalive probes seen';
 
 /** RFC 9110 §9.2.2: methods whose repetition has the same effect as one request. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);

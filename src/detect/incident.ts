@@ -254,22 +254,28 @@ export interface KeepaliveVerdict {
   readonly text: string;
 }
 
-/** A connection still open at the end of the capture, already idle past what the path allows. */
+/**
+ * A connection still open at the end of the capture, already idle past what the path allows.
+ * Data only: the report writes its ends, its time, its keepalive and its sentence
+ * (src/report/at-risk-text.ts; the JSON's `client`, `server`, `lastTime`, `keepalive`, `text`).
+ */
 export interface AtRiskConnection {
   readonly connection: number;
-  readonly client: string;
-  readonly server: string;
-  /** Its last packet and how long it had been silent when the capture ended. */
+  readonly endpoints: { readonly client: HostPort; readonly server: HostPort; readonly ipVersion: 4 | 6 };
+  /** Its last packet, and when the check was made (the capture's end, or `watch`'s now). */
   readonly lastFrame: number;
-  readonly lastTime: string;
+  readonly lastMicros: number;
+  readonly checkedMicros: number;
+  /** How long it had been silent then (ms resolution; the words use checkedMicros − lastMicros). */
   readonly idleSeconds: number;
   /** 'will-fail': idle at or past the timeout (stated, or the shortest idle that failed); 'at-risk': past the longest idle known to survive. */
   readonly level: 'will-fail' | 'at-risk';
   readonly timeoutSeconds: number;
   readonly basis: 'lb-timeout' | 'failed-idle' | 'survived-idle';
-  /** This connection's own keepalive: none seen, or its probes' timing. */
-  readonly keepalive: string;
-  readonly text: string;
+  /** The idle after which a connection to it fails (stated, else the shortest that failed); null when unknown (only 'at-risk'). */
+  readonly failSeconds: number | null;
+  /** This connection's own keepalive probes (either side's shortest idle before the first, and interval); null when none was seen. */
+  readonly probes: { readonly idleSeconds: number; readonly intervalSeconds: number | null } | null;
 }
 
 export interface Destination {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyzeBytes } from '../../test/support/analyze.js';
 import { computeRemedies } from '../report/remedies/index.js';
 import { CaptureScript, type TcpConversation } from '../writer/index.js';
-import { incidentSummary, probeImplies, retryText } from '../report/index.js';
+import { atRiskKeepalive, atRiskText, formatEnds, incidentSummary, probeImplies, retryText } from '../report/index.js';
 
 const START = '2024-05-01T10:00:00Z';
 const GET = (path: string, id: string) => `GET ${path} HTTP/1.1\r\nHost: orders.internal\r\nx-request-id: ${id}\r\n\r\n`;
@@ -182,14 +182,14 @@ describe('connections at risk at the end of the capture', () => {
     // The bracket: 150 s survived (41003's reuse), 300 s failed (41000).
     expect(r.destinations[0]!.idleTimeout).toMatchObject({ survivedSeconds: 150, failedSeconds: 300.001 });
     // Longest idle first; the reset connection is gone, 41003 (120 s) and 41004 (0 s) are within the survived idle.
-    expect(r.atRisk.map((a) => [a.client, a.level, a.basis, a.timeoutSeconds])).toEqual([
+    expect(r.atRisk.map((a) => [formatEnds(a.endpoints).client, a.level, a.basis, a.timeoutSeconds])).toEqual([
       ['10.0.0.1:41001', 'will-fail', 'failed-idle', 300.001],
       ['10.0.0.1:41002', 'at-risk', 'survived-idle', 150],
     ]);
     expect(r.atRisk[0]!.idleSeconds).toBeCloseTo(470, 1);
     expect(r.atRisk[1]!.idleSeconds).toBeCloseTo(270, 1);
-    expect(r.atRisk[0]!.text).toMatch(/it will fail on next use/);
-    expect(r.atRisk[1]!.text).toMatch(/at risk on next use/);
+    expect(atRiskText(r.atRisk[0]!)).toMatch(/it will fail on next use/);
+    expect(atRiskText(r.atRisk[1]!)).toMatch(/at risk on next use/);
     expect(r.summary).toMatchObject({ atRisk: 2, willFail: 1 });
     expect(r.destinations[0]!.atRisk).toBe(2);
   });
@@ -205,8 +205,9 @@ describe('connections at risk at the end of the capture', () => {
     }
     cap.idle(30);
     const r = await analyzeBytes(cap.toPcap(), { lbTimeouts: { any: 240, byServer: new Map() } });
-    expect(r.atRisk.map((a) => [a.client, a.level, a.basis, a.timeoutSeconds])).toEqual([['10.0.0.1:42000', 'will-fail', 'lb-timeout', 240]]);
-    expect(r.atRisk[0]!.keepalive).toBe('no keepalive probes seen');
+    expect(r.atRisk.map((a) => [formatEnds(a.endpoints).client, a.level, a.basis, a.timeoutSeconds])).toEqual([['10.0.0.1:42000', 'will-fail', 'lb-timeout', 240]]);
+    expect(r.atRisk[0]!.probes).toBeNull();
+    expect(atRiskKeepalive(r.atRisk[0]!)).toBe('no keepalive probes seen');
   });
 
   it('before the first 503: a destination with connections at risk under a stated timeout gets a remedy', async () => {

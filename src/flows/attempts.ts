@@ -270,10 +270,10 @@ export interface HandedOnAttempt {
   /** The server's IPv4 address as an unsigned 32-bit number (with the port: a numeric destination key). */
   readonly serverV4: number;
   readonly endReason: Extract<EndReason, 'capture-end' | 'evicted' | 'attempt-expired'>;
-  /** `ip:port` of each side, as the record's `client` / `server` spell it (made on each call). */
-  clientText(): string;
+  /** `ip:port` of the server, as the record's `server` spells it (made on each call). */
   serverText(): string;
-  /** The record's `endpoints.server` (made on each call). */
+  /** The record's `endpoints.client` / `endpoints.server` (made on each call). */
+  clientEndpoint(): HostPort;
   serverEndpoint(): HostPort;
 }
 
@@ -291,12 +291,12 @@ export class AttemptView implements HandedOnAttempt {
   get serverPort(): number { return this.store.serverPort[this.slot]!; }
   get serverV4(): number { return this.store.serverV4[this.slot]!; }
 
-  clientText(): string {
-    return endpointText(ipv4Host(this.store.clientV4[this.slot]!), this.clientPort, 4);
-  }
-
   serverText(): string {
     return endpointText(ipv4Host(this.serverV4), this.serverPort, 4);
+  }
+
+  clientEndpoint(): HostPort {
+    return { host: ipv4Host(this.store.clientV4[this.slot]!), port: this.clientPort };
   }
 
   serverEndpoint(): HostPort {

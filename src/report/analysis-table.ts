@@ -11,6 +11,7 @@ import { makeStyle, type Style } from './style.js';
 import { fmtDuration } from './time.js';
 import { displayFilter } from './wireshark-filter.js';
 import { formatEnds } from './address.js';
+import { atRiskText } from './at-risk-text.js';
 
 /** Terminal width every line of the table report fits in. */
 export const TABLE_WIDTH = 100;
@@ -90,7 +91,7 @@ export function renderAnalysisTable(r: ReportInput, colour: boolean, remedies: r
   if (atRisk.length) {
     out.push('');
     say(`${atRisk.length} connection${atRisk.length === 1 ? '' : 's'} at risk: open at the end of the capture and already idle past what the path allows`, '', (s) => st.yellow(st.bold(s)));
-    for (const a of atRisk.slice(0, MAX_INCIDENTS)) say(`${safe(a.text)}.`, a.level === 'will-fail' ? '  will fail: ' : '  at risk: ', a.level === 'will-fail' ? st.red : st.yellow);
+    for (const a of atRisk.slice(0, MAX_INCIDENTS)) say(`${safe(atRiskText(a))}.`, a.level === 'will-fail' ? '  will fail: ' : '  at risk: ', a.level === 'will-fail' ? st.red : st.yellow);
     if (atRisk.length > MAX_INCIDENTS) say(`… and ${atRisk.length - MAX_INCIDENTS} more (see --format json)`, '', st.dim);
   }
   if (r.logs) {

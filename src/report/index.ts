@@ -55,6 +55,7 @@ export { connectionFilter, displayFilter, filterAround, frameRange } from './wir
 export { formatHostPort, formatEnds, formatPath } from './address.js';
 export { renderJson, toJsonReport, jsonIncident, SCHEMA_VERSION, type JsonIncident, type JsonIncidentExtras, type JsonProbe, type JsonReport } from './json.js';
 export { probeImplies, retryText, rstReason, type RetryInput } from './evidence-text.js';
+export { atRiskKeepalive, atRiskLastTime, atRiskText, jsonAtRisk, type JsonAtRisk } from './at-risk-text.js';
 export { incidentSummary, citeFrame, type FrameCitation, type SummaryInput } from './incident-summary.js';
 export { buildPostmortem, type Postmortem, type PostmortemOptions } from './postmortem.js';
 export { postmortemToMarkdown } from './markdown.js';

@@ -1,6 +1,7 @@
 import type { Incident, ProbeEvidence, RetrySafety, RstEvidence } from '../detect/index.js';
 import { probeImplies, retryText, rstReason } from './evidence-text.js';
 import { formatEnds } from './address.js';
+import { jsonAtRisk, type JsonAtRisk } from './at-risk-text.js';
 import { incidentSummary } from './incident-summary.js';
 import type { ReportIncident, ReportInput } from './input.js';
 import { computeRemedies, type Remedy } from './remedies/index.js';
@@ -49,16 +50,19 @@ export type JsonProbe = Omit<ProbeEvidence, 'intervalSeconds'> & { readonly impl
 export type JsonIncident<I extends ReportIncident = ReportIncident> = Omit<I, 'rst' | 'probe' | 'retry'> & JsonIncidentExtras;
 
 /** The JSON report: the whole analysis, its schema version first and the computed remedies last. */
-export interface JsonReport extends Omit<ReportInput, 'incidents'> {
+export interface JsonReport extends Omit<ReportInput, 'incidents' | 'atRisk'> {
   readonly schemaVersion: typeof SCHEMA_VERSION;
   readonly incidents: readonly JsonIncident[];
+  /** Each with its ends, last time, keepalive and sentence as text, where schema v2 has them. */
+  readonly atRisk?: readonly JsonAtRisk[];
   readonly remedies: readonly Remedy[];
 }
 
 export function toJsonReport(r: ReportInput, remedies: readonly Remedy[] = computeRemedies(r)): JsonReport {
   // An own schemaVersion/remedies on the input (a re-rendered report) is replaced, not duplicated.
   const { schemaVersion: _v, remedies: _r, ...rest } = r as ReportInput & { schemaVersion?: unknown; remedies?: unknown };
-  return { schemaVersion: SCHEMA_VERSION, ...rest, incidents: rest.incidents.map(jsonIncident), remedies };
+  const atRisk = rest.atRisk && { atRisk: rest.atRisk.map(jsonAtRisk) }; // in place: the spread put the key where it was
+  return { schemaVersion: SCHEMA_VERSION, ...rest, incidents: rest.incidents.map(jsonIncident), ...atRisk, remedies } as JsonReport;
 }
 
 /**

@@ -18,6 +18,7 @@ import { offsetText } from './vantage-table.js';
 import { evidenceTime, fmtDuration, isoToMicros, microsToIso, msToIso } from './time.js';
 import { displayFilter } from './wireshark-filter.js';
 import { formatPath } from './address.js';
+import { atRiskKeepalive, atRiskLastTime } from './at-risk-text.js';
 
 export interface PostmortemOptions {
   /** How to name the capture (and the file in the tshark commands); default the capture's own path. */
@@ -134,9 +135,9 @@ export function buildPostmortem(r: ReportInput, remedies: readonly Remedy[], o: 
       kind: 'table',
       head: ['connection', 'idle at end', 'timeout', 'level', 'keepalive', 'last frame'],
       rows: atRisk.slice(0, maxSections).map((a) => [
-        rich(code(`${a.client} → ${a.server}`)), rich(fmtDuration(a.idleSeconds)),
+        rich(code(formatPath(a.endpoints))), rich(fmtDuration(a.idleSeconds)),
         rich(`${fmtDuration(a.timeoutSeconds)} (${a.basis === 'lb-timeout' ? '--lb-timeout' : a.basis === 'failed-idle' ? 'shortest idle that failed' : 'longest idle that survived'})`),
-        rich(a.level === 'will-fail' ? strong('will fail on next use') : 'at risk'), rich(a.keepalive), rich(`${a.lastFrame} at ${a.lastTime}`),
+        rich(a.level === 'will-fail' ? strong('will fail on next use') : 'at risk'), rich(atRiskKeepalive(a)), rich(`${a.lastFrame} at ${atRiskLastTime(a)}`),
       ]),
     });
     if (atRisk.length > maxSections) b.push({ kind: 'para', tone: 'note', content: rich(`… and ${atRisk.length - maxSections} more, all in the JSON report.`) });

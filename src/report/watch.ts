@@ -5,6 +5,7 @@ import { toJsonReport, jsonIncident } from './json.js';
 import { makeStyle } from './style.js';
 import { displayFilter } from './wireshark-filter.js';
 import { formatPath } from './address.js';
+import { atRiskText, jsonAtRisk } from './at-risk-text.js';
 
 export const WATCH_FORMATS = ['ndjson', 'table'] as const;
 export type WatchFormat = (typeof WATCH_FORMATS)[number];
@@ -18,6 +19,8 @@ export function renderWatchEvent(e: WatchEvent, format: WatchFormat, options: { 
     if (e.event === 'summary') return JSON.stringify({ ...e, report: toJsonReport(e.report) }) + '\n';
     // The same incident object as in the final report's `incidents`, its sentence included.
     if (e.event === 'incident') return JSON.stringify({ ...e, incident: jsonIncident(e.incident) }) + '\n';
+    // The same at-risk object as in the final report's `atRisk`.
+    if (e.event === 'at-risk') return JSON.stringify({ ...e, atRisk: jsonAtRisk(e.atRisk) }) + '\n';
     return JSON.stringify(e) + '\n';
   }
   const st = makeStyle(options.colour ?? false);
@@ -48,8 +51,8 @@ export function renderWatchEvent(e: WatchEvent, format: WatchFormat, options: { 
       lines.push(`${at}  listening: ${safe(e.command)}`);
       break;
     case 'at-risk':
-      lines.push(st.yellow(`${at}  AT RISK ${e.atRisk.level}  ${safe(e.atRisk.client)} → ${safe(e.atRisk.server)}  (connection ${e.atRisk.connection})`));
-      say(safe(e.atRisk.text), '  ');
+      lines.push(st.yellow(`${at}  AT RISK ${e.atRisk.level}  ${safe(formatPath(e.atRisk.endpoints))}  (connection ${e.atRisk.connection})`));
+      say(safe(atRiskText(e.atRisk)), '  ');
       break;
     case 'error':
       lines.push(st.red(`${at}  ERROR reading the stream: ${safe(e.error.message)} (byte offset ${e.error.offset}, frame ${e.error.frame}); everything before it is in the summary below`));

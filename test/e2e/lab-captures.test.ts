@@ -134,7 +134,7 @@ describe('keepalive and risk on the real-kernel lab captures', () => {
     const failed = r.incidents[0]!.idleSeconds!;
     const want = truth.openAtEnd!.filter((o) => o.idleSeconds >= failed);
     expect(want.length).toBeGreaterThan(0);
-    expect(r.atRisk.map((a) => ({ client: a.client, server: a.server, lastFrame: a.lastFrame, level: a.level }))).toEqual(
+    expect(r.atRisk.map((a) => ({ ...formatEnds(a.endpoints), lastFrame: a.lastFrame, level: a.level }))).toEqual(
       want.map((o) => ({ client: o.client, server: o.server, lastFrame: o.lastFrame, level: 'will-fail' })),
     );
     expect(r.atRisk[0]!.idleSeconds).toBeCloseTo(want[0]!.idleSeconds, 2);

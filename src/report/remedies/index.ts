@@ -30,7 +30,7 @@ export function computeRemedies(result: ReportInput): Remedy[] {
     if (d.incidents === 0) {
       // Before the first 503: connections idle past a timeout the user stated will fail on next use.
       const stated = result.options.lbTimeout ? result.options.lbTimeout.byServer[d.server] ?? result.options.lbTimeout.seconds : null;
-      const risky = (result.atRisk ?? []).filter((a) => a.server === d.server);
+      const risky = (result.atRisk ?? []).filter((a) => sameHostPort(a.endpoints.server, d.endpoint));
       if (risky.length && stated !== null && stated !== undefined) out.push({ remedy: remedyForRisk(d, stated, risky.length), endpoint: d.endpoint });
       continue;
     }
