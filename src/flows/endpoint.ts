@@ -113,21 +113,25 @@ export class Endpoint {
     this.bits = v ? this.bits | HAS_ISN : this.bits & ~HAS_ISN;
   }
 
-  /** Next sequence number expected from this side (unsigned); valid when hasSeq. */
-  get nextSeq(): number {
-    return this.nextSeqI32 >>> 0;
+  /**
+   * Next sequence number expected from this side, signed (`| 0`: compare it with another signed
+   * sequence number, or through seq.ts); valid when hasSeq. Signed so that reading it makes no
+   * heap number: an unsigned value past 2^31 − 1 is a boxed double wherever it is passed on.
+   */
+  get nextSeq32(): number {
+    return this.nextSeqI32;
   }
 
-  set nextSeq(seq: number) {
+  set nextSeq32(seq: number) {
     this.nextSeqI32 = seq | 0;
   }
 
-  /** Initial sequence number from this side's SYN (unsigned; valid when hasIsn). */
-  get isn(): number {
-    return this.isnI32 >>> 0;
+  /** Initial sequence number from this side's SYN, signed (`| 0`, as nextSeq32); valid when hasIsn. */
+  get isn32(): number {
+    return this.isnI32;
   }
 
-  set isn(seq: number) {
+  set isn32(seq: number) {
     this.isnI32 = seq | 0;
   }
 

@@ -9,7 +9,7 @@ import type {
 import { Endpoint, EndpointState } from './endpoint.js';
 import { ipv4Host } from './attempts.js';
 import { SegmentTrace } from './trace.js';
-import { seqAdd, seqGt, seqLt } from './seq.js';
+import { seqGt, seqLt } from './seq.js';
 
 /** Bounds per connection, so one hostile connection cannot grow memory without limit. */
 export const MAX_APP_MESSAGES = 256;
@@ -242,6 +242,10 @@ export class LiveConnection implements AppSink {
     const payload = p.payloadWireLen > 0 ? p.payloadWireLen : 0;
     // RST payload is diagnostic text, not stream data (RFC 9293 §3.5.3).
     const dataLen = rst ? 0 : payload;
+    // Sequence and ack numbers as signed 32-bit numbers (see Endpoint.nextSeq32): passed on or
+    // compared, an unsigned one past 2^31 − 1 would be a heap number each time.
+    const seq = p.seq | 0;
+    const ack = p.ack | 0;
     this.trace?.record(frame, micros, fromClient, p.seq, p.ack, payload, flags, p.ttl);
 
     // 0. a handshake retried after a reset (SYN → RST → the same SYN again) reopens the connection
@@ -273,26 +277,26 @@ export class LiveConnection implements AppSink {
     let probe = false;
     let probeAck = false;
     let retransmission = false;
-    if (!syn && !fin && !rst && payload <= 1 && me.hasSeq && p.seq === seqAdd(me.nextSeq, -1) && this.lastFrame !== 0) {
+    if (!syn && !fin && !rst && payload <= 1 && me.hasSeq && seq === ((me.nextSeq32 - 1) | 0) && this.lastFrame !== 0) {
       probe = true; // Wireshark: seq = next expected − 1, 0 or 1 byte
       me.keepaliveProbes++;
     } else if (this.lastWasProbeFrom !== null && this.lastWasProbeFrom !== side && seglen === 0 && !rst && ackFlag &&
-      me.hasSeq && p.seq === me.nextSeq && peer.hasSeq && p.ack === peer.nextSeq) {
+      me.hasSeq && seq === me.nextSeq32 && peer.hasSeq && ack === peer.nextSeq32) {
       probeAck = true;
       me.keepaliveAcks++;
     }
     if (syn) {
       if (!me.hasIsn) {
-        me.isn = p.seq;
+        me.isn32 = seq;
         me.hasIsn = true;
       }
     }
     if (!probe && !rst && me.hasSeq && seglen > 0) {
-      if (seqLt(p.seq, me.nextSeq)) {
-        retransmission = dataLen > 0 || (syn && p.seq === me.isn) || fin;
+      if (seqLt(seq, me.nextSeq32)) {
+        retransmission = dataLen > 0 || (syn && seq === me.isn32) || fin;
         if (retransmission && dataLen > 0) me.retransmissions++;
         else if (retransmission) retransmission = false;
-      } else if (seqGt(p.seq, me.nextSeq) && !syn) {
+      } else if (seqGt(seq, me.nextSeq32) && !syn) {
         me.segmentsNotCaptured++;
         this.addAnomaly('previous-segment-not-captured', frame);
         this.sniffer?.h2?.lost(fromClient); // HTTP/2 frames and HPACK state lost bytes: resynchronise
@@ -300,18 +304,18 @@ export class LiveConnection implements AppSink {
       }
     }
     if (!rst && !probe) {
-      const end = seqAdd(p.seq, seglen);
-      if (!me.hasSeq || seqGt(end, me.nextSeq)) {
-        me.nextSeq = end;
+      const end = (seq + seglen) | 0;
+      if (!me.hasSeq || seqGt(end, me.nextSeq32)) {
+        me.nextSeq32 = end;
         me.hasSeq = true;
       }
     }
 
     // 3. history letters
-    if (syn && !ackFlag) this.historyOnce(fromClient, 's', me, p.seq);
-    else if (syn && ackFlag) this.historyOnce(fromClient, 'h', me, p.seq);
-    if (fin) this.historyOnce(fromClient, 'f', me, p.seq);
-    if (rst) this.historyOnce(fromClient, 'r', me, p.seq);
+    if (syn && !ackFlag) this.historyOnce(fromClient, 's', me, seq);
+    else if (syn && ackFlag) this.historyOnce(fromClient, 'h', me, seq);
+    if (fin) this.historyOnce(fromClient, 'f', me, seq);
+    if (rst) this.historyOnce(fromClient, 'r', me, seq);
     if (dataLen > 0) {
       if (retransmission) this.historyLog(fromClient, 't', me);
       else this.historyFirst(fromClient, 'd');
@@ -326,7 +330,7 @@ export class LiveConnection implements AppSink {
     }
 
     // 4. endpoint states (Zeek's TCP_Endpoint)
-    this.updateStates(me, peer, syn, fin, rst, ackFlag, frame, fromClient, p.ack);
+    this.updateStates(me, peer, syn, fin, rst, ackFlag, frame, fromClient, ack);
 
     // 5. per-side counters, TTL, close events
     me.packets++;
@@ -413,7 +417,7 @@ export class LiveConnection implements AppSink {
         if (q.firstProbe === null) q.firstProbe = frame;
       }
     } else {
-      this.onRealPacket(frame, micros, side, dataLen, retransmission, rst, fin, event, p.seq, ackFlag ? p.ack : -1);
+      this.onRealPacket(frame, micros, side, dataLen, retransmission, rst, fin, event, seq, ackFlag, ack);
     }
     this.lastWasProbeFrom = probe ? side : null;
 
@@ -446,8 +450,8 @@ export class LiveConnection implements AppSink {
     return true;
   }
 
-  /** `ack` is the segment's acknowledgment number, or -1 when it carries no ACK flag. */
-  private onRealPacket(frame: number, micros: number, side: Side, dataLen: number, retransmission: boolean, rst: boolean, fin: boolean, event: CloseEvent | null, seq: number, ack: number): void {
+  /** `seq` and `ack` (valid when `hasAck`, the ACK flag) are the segment's numbers, signed (`| 0`). */
+  private onRealPacket(frame: number, micros: number, side: Side, dataLen: number, retransmission: boolean, rst: boolean, fin: boolean, event: CloseEvent | null, seq: number, hasAck: boolean, ack: number): void {
     const quiet = micros - this.lastRealMicros;
     if (this.lastRealFrame !== 0 && quiet >= this.options.idleThresholdMicros && this.roomForGap(frame)) {
       this.closeAftermath();
@@ -485,7 +489,7 @@ export class LiveConnection implements AppSink {
         if (a.requestFrame === null) {
           a.requestFrame = frame;
           a.requestMicros = micros;
-          a.requestEndSeq = seqAdd(seq, dataLen);
+          a.requestEndSeq = (seq + dataLen) | 0;
         } else if (retransmission && a.replyFrame === null) {
           a.requestRetransmissions++;
           a.lastRetransmissionFrame = frame;
@@ -495,7 +499,7 @@ export class LiveConnection implements AppSink {
       if (side === 'server' && a.requestFrame !== null) {
         a.serverPackets++;
         // An RST's ACK number says nothing about receipt (REJECT and closed sockets echo it).
-        if (!rst && !a.rst && !a.requestAcked && ack >= 0 && !seqLt(ack, a.requestEndSeq)) {
+        if (!rst && !a.rst && !a.requestAcked && hasAck && !seqLt(ack, a.requestEndSeq)) {
           a.requestAcked = true;
           a.requestAckFrame = frame;
         }

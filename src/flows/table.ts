@@ -545,7 +545,7 @@ function tupleHash(p: DecodedPacket): number {
  */
 function isSameSyn(conn: LiveConnection, fromClient: boolean, seq: number): boolean {
   if (!fromClient) return false;
-  if (conn.client.hasIsn) return conn.client.isn === seq;
+  if (conn.client.hasIsn) return conn.client.isn32 === (seq | 0);
   return conn.synAckAck !== null && conn.synAckAck === ((seq + 1) | 0);
 }
 
